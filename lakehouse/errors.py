@@ -1,0 +1,32 @@
+"""Errors the user is meant to read: one line, with what to do. Full detail goes to the log file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+
+class LakehouseError(Exception):
+    """An expected failure. ``str(err)`` is the one-line message shown to the user."""
+
+
+def first_line(text: str, limit: int = 300) -> str:
+    """The first meaningful line of a (possibly huge) error text, e.g. a PyHive/Java stack."""
+    for line in str(text).splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return "(no message)"
+
+
+def setup_logging(log_dir: Path, name: str = "lakehouse") -> Path:
+    """Log everything to ``<log_dir>/<name>.log``; the console gets only what we print."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"{name}.log"
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(log_file) for h in root.handlers):
+        handler = logging.FileHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return log_file

