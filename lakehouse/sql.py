@@ -1,0 +1,136 @@
+"""SQL over the Spark Thrift Server: the only way our Python code touches the metastore.
+
+Embedded Derby admits one JVM, so ingestion, export and tests never open a SparkSession of their own: they
+send SQL to the Thrift server named by the configuration (embedded or a cluster's).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+
+from lakehouse.config import Settings
+from lakehouse.errors import LakehouseError, first_line
+
+log = logging.getLogger(__name__)
+
+
+def spark_error_message(exc: BaseException) -> str:
+    """The first line of Spark's error, not the tens of KB of Java stack PyHive carries."""
+    status = getattr(exc.args[0], "status", None) if exc.args else None
+    message = getattr(status, "errorMessage", None) or str(exc)
+    line = first_line(message)
+    # "Error running query: [CODE] org.apache...AnalysisException: [CODE] text" -> "[CODE] text"
+    for marker in ("AnalysisException: ", "ParseException: ", "SparkException: ", "Exception: "):
+        if marker in line:
+            return line.split(marker, 1)[1]
+    return line.removeprefix("Error running query: ")
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Connection refused/reset while the server starts or restarts; not SQL errors."""
+    if isinstance(exc, ConnectionError | socket.timeout):
+        return True
+    from thrift.transport.TTransport import TTransportException
+
+    return isinstance(exc, TTransportException)
+
+
+class SparkSQL:
+    """A small client: ``execute`` for statements, ``query`` for rows. One connection, reused."""
+
+    def __init__(self, settings: Settings, schema: str = "default"):
+        self.settings = settings
+        self.schema = schema
+        self._conn = None
+
+    @retry(
+        retry=retry_if_exception(_is_transient),
+        stop=stop_after_delay(60),
+        wait=wait_exponential(multiplier=0.5, max=5),
+        reraise=True,
+    )
+    def _connect(self):
+        from pyhive import hive
+
+        s = self.settings
+        kwargs: dict[str, Any] = {
+            "host": s.thrift_host,
+            "port": s.thrift_port,
+            "username": s.get("SPARK_THRIFT_USER") or "lakehouse",
+            "database": self.schema,
+        }
+        auth = s.get("SPARK_THRIFT_AUTH")
+        if auth and auth != "NONE":
+            kwargs["auth"] = auth
+            if auth in ("LDAP", "CUSTOM"):
+                kwargs["password"] = s.get("SPARK_THRIFT_PASSWORD")
+            if auth == "KERBEROS":
+                kwargs["kerberos_service_name"] = s.get("SPARK_THRIFT_KERBEROS_SERVICE")
+        return hive.connect(**kwargs)
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            try:
+                self._conn = self._connect()
+            except Exception as exc:
+                log.error("thrift connection failed", exc_info=True)
+                raise LakehouseError(
+                    f"Cannot reach the Spark Thrift Server at {self.settings.thrift_host}:"
+                    f"{self.settings.thrift_port} ({first_line(str(exc))}): run `make up`."
+                ) from exc
+        return self._conn
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        cur = self.conn.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def _run(self, sql: str, fetch: bool) -> list[tuple]:
+        from pyhive.exc import Error as HiveError
+
+        log.info("spark sql: %s", sql)
+        with self._cursor() as cur:
+            try:
+                cur.execute(sql)
+                return cur.fetchall() if fetch else []
+            except HiveError as exc:
+                log.error("spark sql failed: %s\n%s", sql, exc)
+                raise LakehouseError(f"Spark SQL failed: {spark_error_message(exc)}") from exc
+
+    def execute(self, sql: str) -> None:
+        self._run(sql, fetch=False)
+
+    def query(self, sql: str) -> list[tuple]:
+        return self._run(sql, fetch=True)
+
+    def scalar(self, sql: str) -> Any:
+        rows = self.query(sql)
+        return rows[0][0] if rows else None
+
+    def columns(self, sql: str) -> Sequence[str]:
+        with self._cursor() as cur:
+            cur.execute(sql)
+            return [d[0] for d in cur.description or []]
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def __enter__(self) -> SparkSQL:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
