@@ -1,0 +1,85 @@
+"""The batch manifest ``raw._batches``: one row per batch id, its status rewritten in place.
+
+A small Iceberg table updated with ``MERGE`` (keyed by batch id): each status change is an atomic
+snapshot, so a crash never leaves a half-written row, and a batch id can never appear twice.
+A landing run writes it twice: every planned batch as ``running``, then the outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from lakehouse.sql import SparkSQL
+
+TABLE = "_batches"
+RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+
+
+@dataclass
+class BatchRecord:
+    batch_id: str
+    source: str
+    file: str
+    checksum: str
+    rows: int | None
+    status: str
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    ingest_date: str
+    location: str | None
+
+
+COLUMN_TYPES = {
+    "batch_id": "string",
+    "source": "string",
+    "file": "string",
+    "checksum": "string",
+    "rows": "bigint",
+    "status": "string",
+    "error": "string",
+    "started_at": "timestamp",
+    "finished_at": "timestamp",
+    "ingest_date": "string",
+    "location": "string",
+}
+
+
+def literal(value: object, spark_type: str) -> str:
+    """A Spark SQL literal, typed so that an all-null column still has its type."""
+    if value is None:
+        return f"cast(null as {spark_type})"
+    if isinstance(value, datetime):
+        return f"timestamp'{value.strftime('%Y-%m-%d %H:%M:%S.%f')}Z'"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'").replace("\n", " ")
+    return f"'{text}'"
+
+
+def create_sql(schema: str) -> str:
+    cols = ", ".join(f"{name} {typ}" for name, typ in COLUMN_TYPES.items())
+    return f"create table if not exists {schema}.{TABLE} ({cols}) using iceberg"
+
+
+def merge_sql(schema: str, records: list[BatchRecord]) -> str:
+    names = [f.name for f in fields(BatchRecord)]
+    rows = ", ".join(
+        "(" + ", ".join(literal(getattr(r, n), COLUMN_TYPES[n]) for n in names) + ")" for r in records
+    )
+    return (
+        f"merge into {schema}.{TABLE} t using (select * from values {rows} as v({', '.join(names)})) s "
+        "on t.batch_id = s.batch_id when matched then update set * when not matched then insert *"
+    )
+
+
+def write(spark: SparkSQL, schema: str, records: list[BatchRecord]) -> None:
+    if records:
+        spark.execute(merge_sql(schema, records))
+
+
+def read(spark: SparkSQL, schema: str) -> list[BatchRecord]:
+    names = [f.name for f in fields(BatchRecord)]
+    rows = spark.query(f"select {', '.join(names)} from {schema}.{TABLE}")
+    return [BatchRecord(**dict(zip(names, row, strict=True))) for row in rows]
