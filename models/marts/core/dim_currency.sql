@@ -27,9 +27,28 @@ current_currencies as (
     from currency_versions
     where dbt_valid_to is null
 
+),
+
+{% if is_incremental() %}
+    -- only versions newer than what the table holds are merged
+    watermark as (
+
+        select max(valid_from) as max_valid_from from {{ this }}
+
+    ),
+{% endif %}
+
+changed_currencies as (
+
+    select current_currencies.*
+    from current_currencies
+    {% if is_incremental() %}
+        cross join watermark
+        where
+            watermark.max_valid_from is null
+            or current_currencies.valid_from > watermark.max_valid_from
+    {% endif %}
+
 )
 
-select * from current_currencies
-{% if is_incremental() %}
-where valid_from > (select coalesce(max(valid_from), timestamp '1900-01-01') from {{ this }})
-{% endif %}
+select * from changed_currencies

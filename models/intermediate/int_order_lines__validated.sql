@@ -1,0 +1,373 @@
+{#-
+    The work of one run, validated and priced: the order lines of batches not reconciled yet, the open
+    quarantine (re-validated against today's master data) and the fact lines whose price window changed
+    since the last run (back-dated or restated prices). fct_order_lines, quarantine_order_lines and
+    audit_batch_reconciliation are built from this table, so validation and pricing live in one place.
+-#}
+-- depends_on: {{ ref('snap_products') }}
+{{ config(materialized='table', schema='intermediate') }}
+
+{%- set state = order_lines_run_state() -%}
+{%- set line_columns = [
+    'order_line_key', 'invoice_no', 'stock_code', 'quantity', 'invoice_ts', 'is_date_error',
+    'is_date_ambiguous', 'is_cancellation', 'customer_id', 'country_id', 'charged_unit_price',
+    'line_description', 'source_layout', 'invoice_date_raw', 'raw_payload',
+    '_batch_id', '_source_file', '_row_number', '_ingested_at',
+] %}
+
+with
+
+order_lines as (
+
+    select * from {{ ref('stg_raw__order_lines') }}
+
+),
+
+product_windows as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+customer_windows as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+countries as (
+
+    select * from {{ ref('dim_countries') }}
+
+),
+
+exchange_rates as (
+
+    select * from {{ ref('stg_raw__exchange_rates') }}
+
+),
+
+---------- candidates: new lines, open quarantine, lines to re-price
+
+incoming as (
+
+    select
+        {{ line_columns | join(',\n        ') }},
+        is_duplicate_in_batch,
+        'incoming' as candidate_origin,
+        cast(null as timestamp) as first_seen_at,
+        0 as previous_attempts,
+        cast(null as string) as previous_product_sk,
+        cast(null as decimal(18, 4)) as previous_list_unit_price_gbp
+    from order_lines
+    {% if state.batches is none -%}
+    where true
+    {%- elif state.batches | length == 0 -%}
+    where false
+    {%- else -%}
+    where _batch_id in ({{ sql_string_list(state.batches) }})
+    {%- endif %}
+
+),
+
+quarantined as (
+
+    {% if state.quarantine -%}
+    select
+        {{ line_columns | join(',\n        ') }},
+        false as is_duplicate_in_batch,
+        'quarantine' as candidate_origin,
+        first_seen_at,
+        attempts as previous_attempts,
+        cast(null as string) as previous_product_sk,
+        cast(null as decimal(18, 4)) as previous_list_unit_price_gbp
+    from {{ state.quarantine }}
+    where status = 'open'
+    {%- else -%}
+    select * from incoming where false
+    {%- endif %}
+
+),
+
+repricing as (
+
+    {% if state.fact and state.price_changes -%}
+    select
+        {%- for column in line_columns %}
+        {%- if column in ('is_date_error', 'is_date_ambiguous') %}
+        false as {{ column }},
+        {%- elif column in ('invoice_date_raw', 'raw_payload') %}
+        cast(null as string) as {{ column }},
+        {%- else %}
+        fct.{{ column }},
+        {%- endif %}
+        {%- endfor %}
+        false as is_duplicate_in_batch,
+        'repricing' as candidate_origin,
+        cast(null as timestamp) as first_seen_at,
+        0 as previous_attempts,
+        fct.product_sk as previous_product_sk,
+        fct.list_unit_price_gbp as previous_list_unit_price_gbp
+    from {{ state.fact }} as fct
+    inner join values
+        {%- for stock_code, first_price_date in state.price_changes %}
+            ('{{ stock_code }}', date '{{ first_price_date }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+        as changed (stock_code, first_price_date)
+        on fct.stock_code = changed.stock_code
+        and fct.invoice_ts >= cast(changed.first_price_date as timestamp)
+    where fct.invoice_month >= '{{ state.price_changes | map(attribute=1) | min | truncate(7, true, "") }}'
+    {%- else -%}
+    select * from incoming where false
+    {%- endif %}
+
+),
+
+candidates as (
+
+    select * from incoming
+    union all
+    select * from quarantined
+    union all
+    select * from repricing
+
+),
+
+---------- duplicates: same key twice in this run, or already in the fact from another batch
+
+fact_keys as (
+
+    {% if state.fact and state.months -%}
+    select
+        order_line_key,
+        invoice_month,
+        _batch_id as fact_batch_id
+    from {{ state.fact }}
+    where invoice_month in ({{ sql_string_list(state.months) }})
+    {%- else -%}
+    select
+        cast(null as string) as order_line_key,
+        cast(null as string) as invoice_month,
+        cast(null as string) as fact_batch_id
+    where false
+    {%- endif %}
+
+),
+
+candidates_ranked as (
+
+    select
+        candidates.*,
+        date_format(candidates.invoice_ts, 'yyyy-MM') as invoice_month,
+        row_number() over (
+            partition by candidates.order_line_key
+            order by
+                case candidates.candidate_origin when 'repricing' then 0 when 'quarantine' then 1 else 2 end,
+                candidates._ingested_at,
+                candidates._batch_id,
+                candidates._row_number
+        ) as key_rank
+    from candidates
+
+),
+
+candidates_deduplicated as (
+
+    select
+        candidates_ranked.*,
+        candidates_ranked.key_rank > 1
+        or candidates_ranked.is_duplicate_in_batch
+        or (
+            candidates_ranked.candidate_origin = 'incoming'
+            and fact_keys.fact_batch_id is not null
+            and fact_keys.fact_batch_id <> candidates_ranked._batch_id
+        ) as is_duplicate
+    from candidates_ranked
+    left join fact_keys
+        on candidates_ranked.order_line_key = fact_keys.order_line_key
+        and candidates_ranked.invoice_month = fact_keys.invoice_month
+
+),
+
+---------- as-of lookups: validity windows, broadcast, at most one match per line
+
+known_products as (
+
+    select distinct stock_code from product_windows
+
+),
+
+rate_windows as (
+
+    select
+        currency_code,
+        rate_to_gbp,
+        cast(rate_date as timestamp) as valid_from,
+        coalesce(
+            lead(cast(rate_date as timestamp)) over (partition by currency_code order by rate_date),
+            timestamp '9999-12-31 00:00:00'
+        ) as valid_to
+    from exchange_rates
+    where currency_code <> 'GBP'
+    union all
+    select
+        'GBP' as currency_code,
+        cast(1 as decimal(18, 8)) as rate_to_gbp,
+        timestamp '1900-01-01 00:00:00' as valid_from,
+        timestamp '9999-12-31 00:00:00' as valid_to
+
+),
+
+lines_looked_up as (
+
+    select /*+ broadcast(known_products, price, countries, customer, line_rate, reporting_rate) */
+        lines.*,
+        known_products.stock_code is not null as is_known_product,
+        countries.country_id is not null as is_known_country,
+        coalesce(countries.currency_code, 'GBP') as currency_code,
+        price.product_sk,
+        price.unit_price as list_unit_price_gbp,
+        coalesce(customer.customer_sk, '-1') as customer_sk,
+        line_rate.rate_to_gbp as line_rate_to_gbp,
+        reporting_rate.rate_to_gbp as reporting_rate_to_gbp
+    from candidates_deduplicated as lines
+    left join known_products
+        on lines.stock_code = known_products.stock_code
+    left join product_windows as price
+        on lines.stock_code = price.stock_code
+        and lines.invoice_ts >= price.valid_from
+        and lines.invoice_ts < price.valid_to
+    left join countries
+        on lines.country_id = countries.country_id
+    left join customer_windows as customer
+        on lines.customer_id = customer.customer_id
+        and lines.invoice_ts >= customer.valid_from
+        and lines.invoice_ts < customer.valid_to
+    left join rate_windows as line_rate
+        on coalesce(countries.currency_code, 'GBP') = line_rate.currency_code
+        and lines.invoice_ts >= line_rate.valid_from
+        and lines.invoice_ts < line_rate.valid_to
+    left join rate_windows as reporting_rate
+        on reporting_rate.currency_code = '{{ var("reporting_currency") }}'
+        and lines.invoice_ts >= reporting_rate.valid_from
+        and lines.invoice_ts < reporting_rate.valid_to
+
+),
+
+---------- validation: every reason that applies
+
+lines_validated as (
+
+    select
+        *,
+        filter(array(
+            case when invoice_no is null then 'missing_invoice_no' end,
+            case when stock_code is null then 'missing_stock_code' end,
+            case when quantity is null then 'missing_quantity' end,
+            case when country_id is null then 'missing_country' end,
+            case when is_date_error then 'date_error' end,
+            case when is_date_ambiguous then 'ambiguous_date' end,
+            case when quantity <= 0 and not is_cancellation then 'non_positive_quantity' end,
+            case when stock_code is not null and not is_known_product then 'unknown_product' end,
+            case when country_id is not null and not is_known_country then 'unknown_country' end,
+            case
+                when is_known_product and not is_date_error and not is_date_ambiguous and product_sk is null
+                    then 'no_price_in_effect'
+            end,
+            case
+                when is_known_country and not is_date_error and not is_date_ambiguous
+                    and (line_rate_to_gbp is null or reporting_rate_to_gbp is null)
+                    then 'no_exchange_rate'
+            end
+        ), reason -> reason is not null) as failure_reasons
+    from lines_looked_up
+
+),
+
+---------- prices and amounts (product prices and UCI charged prices are GBP)
+
+lines_priced as (
+
+    select
+        *,
+        case
+            when is_duplicate then 'duplicate'
+            when size(failure_reasons) > 0 then 'failed'
+            when candidate_origin = 'repricing' then 'repriced'
+            when candidate_origin = 'quarantine' then 'recovered'
+            else 'passed'
+        end as validation_status,
+        coalesce(charged_unit_price, list_unit_price_gbp) as unit_price_gbp,
+        case when charged_unit_price is null then 'list' else 'charged' end as price_source
+    from lines_validated
+
+),
+
+final as (
+
+    select
+        ---------- keys
+        order_line_key,
+        invoice_month,
+        invoice_no,
+        stock_code,
+        product_sk,
+        customer_id,
+        customer_sk,
+        country_id,
+
+        ---------- status
+        candidate_origin,
+        validation_status,
+        failure_reasons,
+        is_duplicate,
+
+        ---------- line
+        invoice_ts,
+        invoice_date_raw,
+        is_date_error,
+        is_date_ambiguous,
+        is_cancellation,
+        quantity,
+        line_description,
+        source_layout,
+        price_source,
+
+        ---------- prices and amounts
+        charged_unit_price,
+        list_unit_price_gbp,
+        unit_price_gbp,
+        cast(quantity * unit_price_gbp as decimal(18, 2)) as amount_gbp,
+        currency_code,
+        line_rate_to_gbp as exchange_rate_to_gbp,
+        cast(unit_price_gbp / line_rate_to_gbp as decimal(18, 4)) as unit_price,
+        cast(list_unit_price_gbp / line_rate_to_gbp as decimal(18, 4)) as list_unit_price,
+        cast(quantity * unit_price_gbp / line_rate_to_gbp as decimal(18, 2)) as amount,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        cast(quantity * unit_price_gbp / reporting_rate_to_gbp as decimal(18, 2)) as amount_reporting,
+
+        ---------- quarantine bookkeeping
+        first_seen_at,
+        previous_attempts,
+        previous_product_sk,
+        previous_list_unit_price_gbp,
+
+        ---------- lineage
+        raw_payload,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _ingested_at
+
+    from lines_priced
+    -- a re-priced line whose version and price did not change needs no merge
+    where not (
+        candidate_origin = 'repricing'
+        and validation_status = 'repriced'
+        and product_sk <=> previous_product_sk
+        and list_unit_price_gbp <=> previous_list_unit_price_gbp
+    )
+
+)
+
+select * from final
