@@ -31,16 +31,25 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "`embedded` starts a local Spark Thrift Server; `external` uses the one at "
         "SPARK_THRIFT_HOST:SPARK_THRIFT_PORT and starts nothing.",
     ),
-    "SPARK_THRIFT_HOST": ("127.0.0.1", "Host of the Spark Thrift Server (bind address when embedded)."),
+    "SPARK_THRIFT_HOST": (
+        "127.0.0.1",
+        "Host of the Spark Thrift Server (bind address when embedded).",
+    ),
     "SPARK_THRIFT_PORT": ("10000", "Port of the Spark Thrift Server."),
-    "SPARK_THRIFT_AUTH": ("NONE", "PyHive auth for the cluster targets: NONE, KERBEROS (`cluster`), LDAP, CUSTOM (`cluster_ldap`)."),
+    "SPARK_THRIFT_AUTH": (
+        "NONE",
+        "PyHive auth for the cluster targets: NONE, KERBEROS (`cluster`), LDAP, CUSTOM (`cluster_ldap`).",
+    ),
     "SPARK_THRIFT_SSL": ("false", "Use TLS to the Thrift server (cluster targets)."),
     "SPARK_THRIFT_KERBEROS_SERVICE": ("hive", "Kerberos service name (auth KERBEROS)."),
     "SPARK_THRIFT_USER": ("", "User name for the `cluster` target (optional)."),
     "SPARK_THRIFT_PASSWORD": ("", "Password for the `cluster_ldap` target (LDAP/CUSTOM auth)."),
     "SPARK_MASTER": ("local[2]", "Spark master of the embedded server."),
     "SPARK_DRIVER_MEMORY": ("2g", "Driver memory of the embedded server."),
-    "SPARK_SHUFFLE_PARTITIONS": ("4", "spark.sql.shuffle.partitions (few on one machine; AQE coalesces)."),
+    "SPARK_SHUFFLE_PARTITIONS": (
+        "4",
+        "spark.sql.shuffle.partitions (few on one machine; AQE coalesces).",
+    ),
     "SPARK_UI_PORT": ("4040", "Port of the Spark UI of the embedded server (bound to 127.0.0.1)."),
     "SPARK_EXTRA_CONF": (
         "",
@@ -72,7 +81,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "GOLD_PG_DATABASE": ("lakehouse", "Database holding the `gold` schema."),
     "PG_START_TIMEOUT": ("60", "Seconds to wait for PostgreSQL to answer."),
-    "DBT_TARGET": ("local", "dbt target for the lake: `local` (embedded), `cluster` or `cluster_ldap`."),
+    "DBT_TARGET": (
+        "local",
+        "dbt target for the lake: `local` (embedded), `cluster` or `cluster_ldap`.",
+    ),
     "DBT_SCHEMA": ("analytics", "Default dbt schema on Spark (custom schemas are used as named)."),
 }
 

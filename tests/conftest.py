@@ -16,7 +16,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # Must happen before lakehouse.config is used anywhere: every process the tests start inherits it.
-os.environ["LAKEHOUSE_DATA_DIR"] = os.environ.get("LAKEHOUSE_TEST_DATA_DIR", str(REPO / ".lakehouse" / "pytest"))
+os.environ["LAKEHOUSE_DATA_DIR"] = os.environ.get(
+    "LAKEHOUSE_TEST_DATA_DIR", str(REPO / ".lakehouse" / "pytest")
+)
 os.environ["SPARK_THRIFT_PORT"] = os.environ.get("LAKEHOUSE_TEST_THRIFT_PORT", "10100")
 os.environ["GOLD_PG_PORT"] = os.environ.get("LAKEHOUSE_TEST_PG_PORT", "15532")
 os.environ["SPARK_UI_PORT"] = os.environ.get("LAKEHOUSE_TEST_UI_PORT", "4140")

@@ -1,0 +1,78 @@
+# The project's commands. `make run` and `make test` are all a fresh clone needs (Python 3.11 + Java 17).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+STAMP  := $(VENV)/.installed
+LAKE   := $(PY) -m lakehouse
+
+# Plain `dbt` / `sqlfluff` from this Makefile see the project's profiles and target.
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup up down status logs run test pytest lint format docs bench gold-url env clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## Create .venv from uv.lock (does nothing when the lock is unchanged)
+
+$(STAMP): uv.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null \
+	  || { echo "error: Python 3.11 is required (found: $$($(PYTHON) --version 2>&1)); install python3.11 or set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@command -v java >/dev/null || [ -x "$$JAVA_HOME/bin/java" ] \
+	  || echo "warning: Java 17 not found; Spark needs it: apt-get install openjdk-17-jre-headless (Debian/Ubuntu) or brew install openjdk@17 (macOS)" >&2
+	@if [ ! -x $(VENV)/bin/uv ]; then \
+	  echo "bootstrapping uv $(UV_VERSION) into $(VENV)"; \
+	  $(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q uv==$(UV_VERSION); fi
+	$(VENV)/bin/uv sync --frozen --python $(PY) --quiet
+	@touch $(STAMP)
+
+up: setup ## Start the embedded Spark Thrift Server and PostgreSQL (reuses running ones)
+	@$(LAKE) up
+
+down: ## Stop the services `make up` started
+	@if [ -x $(PY) ]; then $(LAKE) down; fi
+
+status: setup ## Show the services
+	@$(LAKE) status
+
+logs: setup ## Show the end of the service logs
+	@$(LAKE) logs
+
+run: setup ## Run the whole pipeline once (Prefect flow) on the embedded services
+	@$(PY) -m flows run
+
+test: setup lint pytest ## Lint, then all tests against real Spark/Iceberg/PostgreSQL
+
+pytest: setup
+	$(PY) -m pytest
+
+lint: setup ## sqlfluff (dbt templater) on the dbt project, ruff on the Python code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@eval "$$($(LAKE) env)" && $(VENV)/bin/sqlfluff lint models snapshots tests/dbt macros
+
+format: setup ## Fix what ruff and sqlfluff can fix
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	@eval "$$($(LAKE) env)" && $(VENV)/bin/sqlfluff fix models
+
+docs: up ## Build the dbt docs static site (target/static_index.html under the data dir)
+	@eval "$$($(LAKE) env)" && $(VENV)/bin/dbt docs generate --static && \
+	  echo "docs: $$DBT_TARGET_PATH/static_index.html"
+
+bench: setup ## Run every benchmark in benchmarks/ (prints `name: value unit` lines)
+	@for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+gold-url: setup ## Print a libpq URL of the gold database (for psql or a BI tool)
+	@$(LAKE) gold-url
+
+env: setup ## Print the environment dbt needs: eval "$$(make -s env)"
+	@$(LAKE) env
+
+clean: down ## Stop the services and delete the data directory
+	@if [ -x $(PY) ]; then rm -rf "$$($(PY) -c 'from lakehouse.config import load_settings; print(load_settings().data_dir)')"; else rm -rf .lakehouse; fi

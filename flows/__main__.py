@@ -1,0 +1,34 @@
+"""`python -m flows run`: one run of the main pipeline flow."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
+from lakehouse.config import load_settings
+from lakehouse.errors import LakehouseError, setup_logging
+
+
+@click.group()
+def main() -> None:
+    """Prefect flows of the lakehouse."""
+
+
+@main.command()
+def run() -> None:
+    """Run the whole pipeline once on the configured services."""
+    from flows.pipeline import pipeline  # Prefect configures its console logging on import
+
+    setup_logging(load_settings().log_dir)
+
+    try:
+        pipeline()
+    except LakehouseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

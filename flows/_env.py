@@ -1,0 +1,22 @@
+"""Export the project's configuration to the environment before Prefect or dbt are imported.
+
+Prefect reads PREFECT_HOME at import time, dbt reads DBT_* when it starts: both must come from
+lakehouse.config, the one configuration source.
+"""
+
+from __future__ import annotations
+
+import os
+
+from lakehouse.config import load_settings
+
+
+def export_settings_to_env() -> None:
+    settings = load_settings()
+    os.environ.update(settings.dbt_env())
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    # Quiet, local, no telemetry: the flow runs on an ephemeral API unless PREFECT_API_URL is set.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.data_dir / "run"))
