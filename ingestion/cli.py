@@ -1,0 +1,222 @@
+"""``python -m ingestion``: generate synthetic sources, import Online Retail files, land files.
+
+Expected failures print ``error: <one line>`` and exit 1; the detail goes to ``<data dir>/logs``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import fields
+from datetime import date
+from pathlib import Path
+
+import click
+
+from lakehouse.config import Settings, load_settings
+from lakehouse.errors import LakehouseError, setup_logging
+
+log = logging.getLogger("ingestion.cli")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LakehouseError as exc:
+            log.error("%s", exc, exc_info=True)
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def _dirt_options(func):
+    """One ``--dirt-<kind> RATE`` option per kind of dirt (0 turns it off)."""
+    from ingestion.generate.config import DirtRates
+
+    for f in reversed(fields(DirtRates)):
+        flag = "--dirt-" + f.name.replace("_", "-")
+        func = click.option(
+            flag, f"dirt_{f.name}", type=click.FloatRange(0, 1), default=f.default, show_default=True,
+            help=f"Rate of dirt: {f.name.replace('_', ' ')} (0 turns it off).",
+        )(func)  # fmt: skip
+    return func
+
+
+def _generator_options(func):
+    from ingestion.generate.config import GeneratorConfig
+
+    d = GeneratorConfig()
+    opts = [
+        click.option("--seed", type=int, default=d.seed, show_default=True, help="Random seed."),
+        click.option("--start-date", type=click.DateTime(["%Y-%m-%d"]), default=str(d.start_date),
+                     show_default=True, help="First simulated day."),
+        click.option("--days", type=click.IntRange(1), default=d.days, show_default=True,
+                     help="Number of simulated order days."),
+        click.option("--products", type=click.IntRange(1), default=d.products, show_default=True),
+        click.option("--customers", type=click.IntRange(1), default=d.customers, show_default=True),
+        click.option("--lines-per-day", type=click.IntRange(0), default=d.lines_per_day,
+                     show_default=True, help="Order lines per day (before duplicates)."),
+        click.option("--sessions-per-day", type=click.IntRange(0), default=d.sessions_per_day,
+                     show_default=True, help="Clickstream sessions per day."),
+        click.option("--price-change-rate", type=click.FloatRange(0, 1),
+                     default=d.price_change_rate, show_default=True,
+                     help="Share of products changing price each day."),
+        click.option("--customer-change-rate", type=click.FloatRange(0, 1),
+                     default=d.customer_change_rate, show_default=True,
+                     help="Share of customers changing segment or country each day."),
+        click.option("--order-format", type=click.Choice(["csv", "parquet", "jsonl"]),
+                     default=d.order_format, show_default=True, help="File format of order lines."),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        func = opt(func)
+    return _dirt_options(func)
+
+
+def _config(kw: dict):
+    from ingestion.generate.config import DirtRates, GeneratorConfig
+
+    dirt = DirtRates(**{f.name: kw.pop(f"dirt_{f.name}") for f in fields(DirtRates)})
+    start = kw.pop("start_date")
+    try:
+        return GeneratorConfig(start_date=start.date() if start else date(2024, 1, 1), dirt=dirt, **kw)
+    except ValueError as exc:
+        raise LakehouseError(str(exc)) from exc
+
+
+def _landing_options(func):
+    opts = [
+        click.option("--raw-uri", help="Raw zone root (URI or path); default LAKEHOUSE_RAW_URI or "
+                     "<warehouse>/raw."),
+        click.option("--ingest-date", type=click.DateTime(["%Y-%m-%d"]),
+                     help="Partition date; default today (UTC)."),
+        click.option("--force", is_flag=True,
+                     help="Land even if the same content already landed (replaces the batch)."),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def _land(settings: Settings, inputs, raw_uri, ingest_date, force) -> None:
+    from ingestion.land import Lander
+    from ingestion.rawzone import RawZone, default_raw_uri
+    from lakehouse.sql import SparkSQL
+
+    with SparkSQL(settings) as spark:
+        lander = Lander(
+            spark,
+            RawZone(raw_uri or default_raw_uri(settings)),
+            ingest_date=ingest_date.strftime("%Y-%m-%d") if ingest_date else None,
+        )
+        report = lander.land(inputs, force=force)
+    for o in report.failed:
+        click.echo(f"failed: {o.batch_id} ({o.file}): {o.error}", err=True)
+    click.echo(report.summary())
+    if report.failed:
+        raise LakehouseError(
+            f"{len(report.failed)} batch(es) failed; see raw._batches or the log for the reasons"
+        )
+
+
+@click.group(cls=_Group)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Bronze layer: generate, import and land source data as raw Parquet tables (raw.<source>)."""
+    settings = load_settings()
+    setup_logging(settings.log_dir)
+    ctx.obj = settings
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder; default <data dir>/landing/generated.")  # fmt: skip
+@_generator_options
+@click.pass_obj
+def generate(settings: Settings, out: Path | None, **kw) -> None:
+    """Write a synthetic shop's source files (master data, order lines, clickstream)."""
+    from ingestion.generate import generate_dataset
+
+    out = out or settings.data_dir / "landing" / "generated"
+    files = generate_dataset(_config(kw), out)
+    click.echo(f"wrote {len(files)} files under {out}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--source", help="Raw table to land into; default from the folder or file name.")
+@click.option("--batch-id", help="Batch id (one file only); default from the file name.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/JSON.")
+@_landing_options
+@click.pass_obj
+def land(settings: Settings, paths, source, batch_id, encoding, raw_uri, ingest_date, force) -> None:
+    """Land files or folders (local paths or URIs) into raw.<source>."""
+    from ingestion.contract import source as check_source
+    from ingestion.inputs import file_inputs
+
+    if source:
+        check_source(source)
+    inputs = file_inputs(list(paths), source, batch_id, encoding)
+    if not inputs:
+        raise LakehouseError(f"no CSV, JSON lines or Parquet files under {', '.join(paths)}")
+    _land(settings, inputs, raw_uri, ingest_date, force)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--layout", help="Layout name (default: detected from the columns).")
+@click.option("--mapping", "mappings", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Extra mapping file or folder of *.toml layouts (repeatable).")  # fmt: skip
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/JSON.")
+@_landing_options
+@click.pass_obj
+def import_(settings: Settings, paths, layout, mappings, encoding, raw_uri, ingest_date, force) -> None:
+    """Import Online Retail (II) files: order lines, price history, countries, customers."""
+    from ingestion.importers.layouts import load_layouts
+    from ingestion.importers.online_retail import import_inputs
+    from ingestion.inputs import list_files
+
+    layouts = load_layouts(list(mappings))
+    files = [f for p in paths for f in list_files(p)]
+    if not files:
+        raise LakehouseError(f"no CSV, JSON lines or Parquet files under {', '.join(paths)}")
+    inputs = [i for f in files for i in import_inputs(f, layouts, layout, encoding)]
+    _land(settings, inputs, raw_uri, ingest_date, force)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the generated files go; default <data dir>/landing/demo-<seed>.")  # fmt: skip
+@_generator_options
+@_landing_options
+@click.pass_obj
+def demo(settings: Settings, out: Path | None, raw_uri, ingest_date, force, **kw) -> None:
+    """Generate a default-sized dataset and land it (what `make run` uses)."""
+    from ingestion.generate import generate_dataset
+    from ingestion.inputs import file_inputs
+
+    config = _config(kw)
+    out = out or settings.data_dir / "landing" / f"demo-{config.seed}"
+    files = generate_dataset(config, out)
+    click.echo(f"wrote {len(files)} files under {out}")
+    _land(settings, file_inputs([str(f) for f in files]), raw_uri, ingest_date, force)
+
+
+@main.command()
+@click.option("--status", type=click.Choice(["running", "succeeded", "failed"]))
+@click.option("--source")
+@click.pass_obj
+def batches(settings: Settings, status: str | None, source: str | None) -> None:
+    """List the batch manifest (raw._batches)."""
+    from ingestion import manifest
+    from lakehouse.sql import SparkSQL
+
+    with SparkSQL(settings) as spark:
+        records = manifest.read(spark, "raw")
+    for r in sorted(records, key=lambda r: (r.source, r.batch_id)):
+        if (status and r.status != status) or (source and r.source != source):
+            continue
+        rows = "" if r.rows is None else r.rows
+        click.echo(f"{r.batch_id}\t{r.source}\t{r.status}\t{rows}\t{r.error or ''}")
