@@ -6,6 +6,7 @@ Later issues add ingestion, anomaly alerts, recovery and backups as their own fl
 
 from __future__ import annotations
 
+import re
 import time
 
 from prefect import flow, get_run_logger, task
@@ -13,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from lakehouse import export, services
 from lakehouse.config import REPO_ROOT, load_settings
+from lakehouse.errors import LakehouseError, first_line
 
 
 @task(name="services-up")
@@ -31,17 +33,44 @@ def dbt_runner():
             profiles_dir=REPO_ROOT / "profiles",
             target_path=settings.dbt_target_path,
         ),
-        raise_on_failure=True,
+        raise_on_failure=False,
     )
+
+
+def dbt_failure_summary(results) -> list[str]:
+    """One line per failed node: its type, name, status and the first meaningful line of its message
+    (Spark errors arrive with tens of KB of Java stack; the full text is in dbt's log)."""
+    lines = []
+    for r in results:
+        if str(r.status) not in ("error", "fail", "runtime error"):
+            continue
+        message = r.message or ""
+        code = re.search(r"\[[A-Z_.]+\][^\n]*", message)
+        text = code.group(0) if code else first_line(message)
+        if code and "Exception: " in text:
+            text = text.split("Exception: ", 1)[1]
+        lines.append(f"{r.node.resource_type} {r.node.name} {r.status}: {text[:300]}")
+    return lines
 
 
 @flow(name="transform")
 def transform(select: str | None = None) -> None:
-    """`dbt build` on the lake target: seeds, snapshots, models and tests, one Prefect task per node."""
+    """`dbt build` on the lake target: seeds, snapshots, models and tests, one Prefect task per node.
+
+    A failed model or test fails the flow with the node's name and message, so nothing after it
+    (the gold export) runs and gold keeps its previous state.
+    """
     args = ["build"]
     if select:
         args += ["--select", select]
-    dbt_runner().invoke(args)
+    res = dbt_runner().invoke(args)
+    if res.success:
+        return
+    if res.exception is not None:
+        raise LakehouseError(f"dbt build could not run: {first_line(str(res.exception))}")
+    failures = dbt_failure_summary(res.result.results)
+    get_run_logger().error("dbt build failed:\n%s", "\n".join(failures))
+    raise LakehouseError(f"dbt build failed on {len(failures)} node(s): " + " | ".join(failures[:3]))
 
 
 @task(name="export-gold")
