@@ -17,14 +17,15 @@ def main() -> None:
 
 
 @main.command()
-def run() -> None:
+@click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
+def run(wait: float) -> None:
     """Run the whole pipeline once on the configured services."""
     from flows.pipeline import pipeline  # Prefect configures its console logging on import
 
     setup_logging(load_settings().log_dir)
 
     try:
-        pipeline()
+        pipeline(wait_for_lock_seconds=wait)
     except LakehouseError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

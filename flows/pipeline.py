@@ -15,6 +15,7 @@ from prefect.artifacts import create_markdown_artifact
 from lakehouse import export, services
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.errors import LakehouseError, first_line
+from lakehouse.runlock import pipeline_lock
 
 
 @task(name="services-up")
@@ -83,7 +84,13 @@ def export_gold() -> list[export.ExportResult]:
 
 
 @flow(name="lakehouse-pipeline", log_prints=True)
-def pipeline() -> None:
+def pipeline(wait_for_lock_seconds: float = 0) -> None:
+    """One run, never overlapping another (see lakehouse.runlock)."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        _pipeline()
+
+
+def _pipeline() -> None:
     started = time.monotonic()
     services_up()
     t0 = time.monotonic()
