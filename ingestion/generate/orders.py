@@ -108,7 +108,15 @@ def day_lines(world: World, d: int, n_lines: int, first_invoice: int, part: int 
 
     # ---------- lines
     line_invoice = np.repeat(np.arange(n_inv), sizes)
-    stock = _pick(r, world.products_on(d), world.product_weight, n_lines)
+    catalogue = world.products_on(d)
+    stock = _pick(r, catalogue, world.product_weight, n_lines)
+    for _ in range(50):  # one line per product and invoice: exact duplicates are dirt only
+        order = np.lexsort((stock, line_invoice))
+        same = (np.diff(line_invoice[order]) == 0) & (np.diff(stock[order]) == 0)
+        repeat = order[1:][same]
+        if len(repeat) == 0:
+            break
+        stock[repeat] = catalogue[r.integers(0, len(catalogue), size=len(repeat))]
     line_country = country[line_invoice]
     quantity = r.geometric(0.35, size=n_lines)
     bulk = r.random(n_lines) < 0.05

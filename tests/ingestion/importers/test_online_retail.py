@@ -1,0 +1,89 @@
+"""Both Online Retail layouts and a mapped custom layout derive the right sources (no services)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from ingestion.importers.layouts import load_layouts
+from ingestion.importers.online_retail import read_and_derive
+from ingestion.readers import BadFile, read_file
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingestion"
+OLD = FIXTURES / "online_retail" / "online_retail_sample.csv"
+NEW = FIXTURES / "online_retail" / "online_retail_ii_sample.csv"
+
+
+def test_online_retail_layout() -> None:
+    d = read_and_derive(str(OLD), load_layouts(), None, "utf-8")
+    assert d.layout.name == "online_retail"
+    lines = d.order_lines.to_pylist()
+    assert len(lines) == pacsv.read_csv(OLD).num_rows == 10
+    types = {r["invoice_no"]: r["line_type"] for r in lines}
+    assert types["C536379"] == "cancellation"
+    assert types["A563185"] == "adjustment"
+    assert types["536380"] == "adjustment"  # POST: postage, not a product
+    assert types["536365"] == "sale"
+    assert {r["source_layout"] for r in lines} == {"online_retail"}
+    assert lines[3]["country_id"] == "IE" and lines[7]["country_id"] == "XX"
+    assert lines[0]["invoice_date"] == "12/1/2010 8:26"  # raw value, unchanged
+    prices = {(p["stock_code"], p["price_date"]): p["unit_price"] for p in d.products.to_pylist()}
+    # 85123A sold at 2.55 twice and 2.29 once on 2010-12-01; the cancellation does not count
+    assert prices[("85123A", "2010-12-01")] == "2.55"
+    assert prices[("22752", "2010-12-02")] == "8.50"
+    assert not any(code in ("POST", "B") for code, _ in prices)
+    customers = {c["customer_id"]: c for c in d.customers.to_pylist()}
+    assert set(customers) == {"17850", "13047", "14527", "12583"}
+    assert customers["13047"]["country_id"] == "IE"
+    assert customers["17850"]["registration_date"] == "2010-12-01"
+    countries = {c["country_id"]: c["country_name"] for c in d.countries.to_pylist()}
+    assert countries == {"GB": "United Kingdom", "IE": "EIRE", "FR": "France", "XX": "Unspecified"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_online_retail_ii_layout_from_each_format(tmp_path: Path, fmt: str) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_batches(list(read_file(str(NEW))))  # all strings, as in the file
+    path = tmp_path / f"online_retail_ii.{fmt}"
+    if fmt == "csv":
+        path = NEW
+    elif fmt == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in table.to_pylist()))
+    else:
+        pq.write_table(table, path)
+    d = read_and_derive(str(path), load_layouts(), None, "utf-8")
+    assert d.layout.name == "online_retail_ii"
+    lines = d.order_lines.to_pylist()
+    assert len(lines) == 9
+    assert [r["line_type"] for r in lines].count("cancellation") == 1
+    assert lines[3]["country_id"] == "US" and lines[6]["country_id"] == "ZA"
+    assert lines[1]["Notes"] == "first order"  # unmapped column travels on (to _extra)
+    assert lines[6] == lines[7]  # exact duplicates are kept
+    prices = {(p["stock_code"], p["price_date"]): p["unit_price"] for p in d.products.to_pylist()}
+    assert prices[("22350", "2009-12-01")] == "2.10"  # tie 2.55 vs 2.10: the lower price
+    assert prices[("22350", "2009-12-02")] == "2.55"
+    assert {c["customer_id"] for c in d.customers.to_pylist()} == {"13085.0", "13078.0", "16321.0"}
+
+
+def test_custom_layout_from_a_mapping_file() -> None:
+    layouts = load_layouts([FIXTURES / "mappings"])
+    d = read_and_derive(str(FIXTURES / "my_shop_orders.csv"), layouts, None, "utf-8")
+    assert d.layout.name == "my_shop"
+    assert [r["country_id"] for r in d.order_lines.to_pylist()] == ["DE", "DE"]
+    assert d.products.to_pylist()[0] == {
+        "stock_code": "ABC1", "description": "", "category": "", "unit_price": "1.50",
+        "price_date": "2024-01-03",
+    }  # fmt: skip
+
+
+def test_unknown_layout_is_a_bad_file(tmp_path: Path) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text("a,b\n1,2\n")
+    with pytest.raises(BadFile, match="no known layout"):
+        read_and_derive(str(f), load_layouts(), None, "utf-8")
