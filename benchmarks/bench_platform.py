@@ -17,8 +17,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lakehouse import services  # noqa: E402
-from lakehouse.config import REPO_ROOT, load_settings  # noqa: E402
+from lakehouse import services
+from lakehouse.config import REPO_ROOT, load_settings
 
 
 def free_port() -> int:
