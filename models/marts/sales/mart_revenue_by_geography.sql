@@ -1,0 +1,53 @@
+{{ config(meta={'gold': true}) }}
+
+with
+
+order_lines as (
+
+    select * from {{ ref('fct_order_lines') }}
+
+),
+
+countries as (
+
+    select * from {{ ref('dim_countries') }}
+
+),
+
+revenue_by_country as (
+
+    select
+        countries.continent,
+        countries.region_code,
+        order_lines.country_id,
+        countries.country_name,
+        '{{ var("reporting_currency") }}' as currency_code,
+        cast(sum(order_lines.amount_reporting) as decimal(18, 2)) as revenue,
+        cast(sum(order_lines.quantity) as bigint) as quantity,
+        count(distinct case when not order_lines.is_cancellation then order_lines.invoice_no end) as orders,
+        count(distinct order_lines.customer_id) as customers
+    from order_lines
+    left join countries
+        on order_lines.country_id = countries.country_id
+    group by countries.continent, countries.region_code, order_lines.country_id, countries.country_name
+
+),
+
+final as (
+
+    select
+        continent,
+        region_code,
+        country_id,
+        country_name,
+        currency_code,
+        revenue,
+        quantity,
+        orders,
+        customers,
+        cast(revenue / nullif(sum(revenue) over (), 0) as decimal(9, 6)) as revenue_share
+    from revenue_by_country
+
+)
+
+select * from final
