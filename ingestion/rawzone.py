@@ -8,7 +8,6 @@ go to ``<root>/_staging/`` first. The root is a URI (``s3://``, ``hdfs://``, ``g
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,7 @@ STAGING = "_staging"
 
 def default_raw_uri(settings: Settings) -> str:
     """``LAKEHOUSE_RAW_URI`` if configured, else ``<warehouse_dir>/raw``."""
-    configured = settings.values.get(RAW_URI_VARIABLE) or os.environ.get(RAW_URI_VARIABLE)
-    return configured or str(settings.warehouse_dir / "raw")
+    return settings.get(RAW_URI_VARIABLE) or str(settings.warehouse_dir / "raw")
 
 
 def open_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:

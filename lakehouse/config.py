@@ -26,6 +26,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Everything the project writes: warehouse, metastore, Postgres data, logs, Prefect home. "
         "Relative paths are relative to the repository.",
     ),
+    "LAKEHOUSE_RAW_URI": (
+        "",
+        "Root of the raw (bronze) zone: a local path or a URI (`s3://`, `hdfs://`, `gs://`); "
+        "default `<data dir>/warehouse/raw`.",
+    ),
     "LAKEHOUSE_SPARK": (
         "embedded",
         "`embedded` starts a local Spark Thrift Server; `external` uses the one at "
