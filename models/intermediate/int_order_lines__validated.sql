@@ -116,7 +116,7 @@ repricing as (
         as changed (stock_code, first_price_date)
         on fct.stock_code = changed.stock_code
         and fct.invoice_ts >= cast(changed.first_price_date as timestamp)
-    where fct.invoice_month >= '{{ state.price_changes | map(attribute=1) | min | truncate(7, true, "") }}'
+    where fct.invoice_month >= '{{ (state.price_changes | map(attribute=1) | min)[:7] }}'
     {%- else -%}
     select * from incoming where false
     {%- endif %}

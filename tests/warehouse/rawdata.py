@@ -1,8 +1,8 @@
 """Raw tables of the ingestion contract, created and filled over Thrift for warehouse tests and benchmarks.
 
-The ingestion package lands the real data; this module lands tiny, hand-written batches with exactly the raw
-contract (business columns as strings, lineage columns, Hive partitions ``ingest_date``/``batch_id``) so the dbt
-models can be developed and tested on their own.
+The ingestion package lands the real data; this module lands tiny, hand-written batches with exactly the
+raw contract (business columns as strings, lineage columns, Hive partitions ``ingest_date``/``batch_id``)
+so the dbt models can be developed and tested on their own.
 """
 
 from __future__ import annotations
@@ -19,11 +19,24 @@ BUSINESS_COLUMNS: dict[str, list[str]] = {
     "exchange_rates": ["currency", "rate_date", "quote_currency", "rate"],
     "products": ["stock_code", "description", "category", "unit_price", "price_date"],
     "customers": [
-        "customer_id", "customer_name", "email", "country_id", "segment", "registration_date", "updated_at",
+        "customer_id",
+        "customer_name",
+        "email",
+        "country_id",
+        "segment",
+        "registration_date",
+        "updated_at",
     ],
     "order_lines": [
-        "invoice_no", "stock_code", "quantity", "invoice_date", "customer_id", "country_id",
-        "description", "unit_price", "source_layout",
+        "invoice_no",
+        "stock_code",
+        "quantity",
+        "invoice_date",
+        "customer_id",
+        "country_id",
+        "description",
+        "unit_price",
+        "source_layout",
     ],
 }
 LINEAGE = "_batch_id string, _source_file string, _row_number bigint, _ingested_at timestamp"
@@ -94,11 +107,27 @@ def land(
 # ---------- a tiny, deterministic master-data set shared by tests
 
 COUNTRIES = [
-    {"country_id": "GB", "country_name": "United Kingdom", "continent": "Europe", "region_code": "NEU",
-     "currency": "GBP"},
-    {"country_id": "FR", "country_name": "France", "continent": "Europe", "region_code": "WEU", "currency": "EUR"},
-    {"country_id": "US", "country_name": "United States", "continent": "North America", "region_code": "NAM",
-     "currency": "USD"},
+    {
+        "country_id": "GB",
+        "country_name": "United Kingdom",
+        "continent": "Europe",
+        "region_code": "NEU",
+        "currency": "GBP",
+    },
+    {
+        "country_id": "FR",
+        "country_name": "France",
+        "continent": "Europe",
+        "region_code": "WEU",
+        "currency": "EUR",
+    },
+    {
+        "country_id": "US",
+        "country_name": "United States",
+        "continent": "North America",
+        "region_code": "NAM",
+        "currency": "USD",
+    },
 ]
 EXCHANGE_RATES = [
     {"currency": "EUR", "rate_date": "2024-01-01", "quote_currency": "GBP", "rate": "0.8500"},
@@ -106,16 +135,40 @@ EXCHANGE_RATES = [
     {"currency": "USD", "rate_date": "2024-01-01", "quote_currency": "GBP", "rate": "0.7900"},
 ]
 PRODUCTS = [
-    {"stock_code": "P1", "description": "Red mug", "category": "Kitchen", "unit_price": "2.00",
-     "price_date": "2024-01-01"},
-    {"stock_code": "P2", "description": "Blue lamp", "category": "Home", "unit_price": "10.00",
-     "price_date": "2024-01-01"},
+    {
+        "stock_code": "P1",
+        "description": "Red mug",
+        "category": "Kitchen",
+        "unit_price": "2.00",
+        "price_date": "2024-01-01",
+    },
+    {
+        "stock_code": "P2",
+        "description": "Blue lamp",
+        "category": "Home",
+        "unit_price": "10.00",
+        "price_date": "2024-01-01",
+    },
 ]
 CUSTOMERS = [
-    {"customer_id": "C1", "customer_name": "Ada", "email": "ada@example.com", "country_id": "GB",
-     "segment": "retail", "registration_date": "2023-06-01", "updated_at": "2023-06-01 00:00:00"},
-    {"customer_id": "C2", "customer_name": "Bob", "email": "bob@example.com", "country_id": "FR",
-     "segment": "wholesale", "registration_date": "2023-07-01", "updated_at": "2023-07-01 00:00:00"},
+    {
+        "customer_id": "C1",
+        "customer_name": "Ada",
+        "email": "ada@example.com",
+        "country_id": "GB",
+        "segment": "retail",
+        "registration_date": "2023-06-01",
+        "updated_at": "2023-06-01 00:00:00",
+    },
+    {
+        "customer_id": "C2",
+        "customer_name": "Bob",
+        "email": "bob@example.com",
+        "country_id": "FR",
+        "segment": "wholesale",
+        "registration_date": "2023-07-01",
+        "updated_at": "2023-07-01 00:00:00",
+    },
 ]
 
 

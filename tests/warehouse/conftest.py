@@ -1,0 +1,49 @@
+"""Fixtures for the dbt warehouse tests: a clean lake with the raw contract, and a way to run dbt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from lakehouse.sql import SparkSQL
+from tests.warehouse import rawdata
+
+LAKE_SCHEMAS = ["raw", "staging", "intermediate", "snapshots", "marts", "seeds", "analytics"]
+
+
+def reset_lake(spark: SparkSQL) -> None:
+    """Drop every schema the warehouse writes, then create the raw tables empty."""
+    for schema in LAKE_SCHEMAS:
+        spark.execute(f"drop database if exists {schema} cascade")
+    rawdata.create_raw_tables(spark)
+
+
+def run_dbt(*args: str) -> subprocess.CompletedProcess:
+    """`python -m lakehouse dbt <args>` in a child process (it inherits the test session's settings)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakehouse", "dbt", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{tail}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def fresh_lake(lake):
+    """A lake emptied once per test module; yields a Thrift client and dbt runner."""
+    with SparkSQL(lake) as client:
+        reset_lake(client)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dbt() -> Callable[..., subprocess.CompletedProcess]:
+    return run_dbt
