@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 
+from flows.retry import TRANSIENT_RETRIES
 from lakehouse.config import load_settings
 from lakehouse.errors import LakehouseError
 from lakehouse.sql import SparkSQL
@@ -18,6 +19,19 @@ class IngestSummary:
     batches_skipped: int
     batches_failed: int
     rows_landed: int
+
+
+@task(name="land-files", **TRANSIENT_RETRIES)
+def land_files(paths: list[str]):
+    """Land files as raw batches; idempotent (known checksums are skipped, a batch id is replaced),
+    so a retry after a dropped connection lands nothing twice."""
+    from ingestion.inputs import file_inputs
+    from ingestion.land import Lander
+    from ingestion.rawzone import RawZone, default_raw_uri
+
+    settings = load_settings()
+    with SparkSQL(settings) as spark:
+        return Lander(spark, RawZone(default_raw_uri(settings))).land(file_inputs(paths))
 
 
 @flow(name="ingest-demo")
@@ -34,9 +48,6 @@ def ingest_demo(
     (same seed, same files, same checksums: skipped)."""
     from ingestion.generate import generate_dataset
     from ingestion.generate.config import GeneratorConfig
-    from ingestion.inputs import file_inputs
-    from ingestion.land import Lander
-    from ingestion.rawzone import RawZone, default_raw_uri
 
     logger = get_run_logger()
     settings = load_settings()
@@ -45,10 +56,9 @@ def ingest_demo(
         lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,
     )  # fmt: skip
     out = settings.data_dir / "landing" / f"demo-{seed}"
-    files = generate_dataset(config, out)
+    files = generate_dataset(config, out, progress=False)
     logger.info("generated %d files under %s (%s)", len(files), out, asdict(config) | {"dirt": "defaults"})
-    with SparkSQL(settings) as spark:
-        report = Lander(spark, RawZone(default_raw_uri(settings))).land(file_inputs([str(f) for f in files]))
+    report = land_files([str(f) for f in files])
     logger.info(report.summary())
     if report.failed:
         for o in report.failed:

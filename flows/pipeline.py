@@ -13,13 +13,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows.ingest import ingest_demo
+from flows.retry import TRANSIENT_RETRIES
 from lakehouse import export, services
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.errors import LakehouseError, first_line
 from lakehouse.runlock import pipeline_lock
 
 
-@task(name="services-up")
+@task(name="services-up", **TRANSIENT_RETRIES)
 def services_up() -> None:
     logger = get_run_logger()
     services.up(load_settings(), echo=logger.info)
@@ -75,7 +76,7 @@ def transform(select: str | None = None) -> None:
     raise LakehouseError(f"dbt build failed on {len(failures)} node(s): " + " | ".join(failures[:3]))
 
 
-@task(name="export-gold")
+@task(name="export-gold", **TRANSIENT_RETRIES)
 def export_gold() -> list[export.ExportResult]:
     logger = get_run_logger()
     results = export.export_gold(load_settings())
