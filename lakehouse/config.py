@@ -86,6 +86,23 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "GOLD_PG_DATABASE": ("lakehouse", "Database holding the `gold` schema."),
     "PG_START_TIMEOUT": ("60", "Seconds to wait for PostgreSQL to answer."),
+    "GOLD_WRITER_PASSWORD": (
+        "",
+        "Password of `gold_writer` (the pipeline's role: export and `dbt --target gold`); default: "
+        "generated once and kept in `<data dir>/postgres/gold_writer.password` (mode 600).",
+    ),
+    "GOLD_READER_PASSWORD": (
+        "",
+        "Password of `gold_reader` (read-only role for BI tools, `make gold-url`); default: generated "
+        "once and kept in `<data dir>/postgres/gold_reader.password` (mode 600).",
+    ),
+    "GOLD_PII_KEY": (
+        "",
+        "Secret key of the HMAC that replaces PII columns (tagged `pii` in dbt) in gold; default: "
+        "generated once and kept in `<data dir>/postgres/pii.key` (mode 600).",
+    ),
+    "GOLD_BACKUP_DIR": ("", "Where `make backup` writes `pg_dump` files; default `<data dir>/backups`."),
+    "GOLD_BACKUP_KEEP_DAYS": ("7", "Backups older than this many days are deleted by `make backup`."),
     "DBT_TARGET": (
         "local",
         "dbt target for the lake: `local` (embedded), `cluster` or `cluster_ldap`.",
@@ -196,6 +213,31 @@ class Settings:
             fh.write(password + "\n")
         return password
 
+    def kept_secret(self, variable: str, filename: str) -> str:
+        """``variable`` from the environment, else a secret generated once and kept (mode 600)."""
+        if self.get(variable):
+            return self.get(variable)
+        path = self.pg_root / filename
+        if path.exists():
+            return path.read_text().strip()
+        self.pg_root.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(18)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process generated it first
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secret + "\n")
+        return secret
+
+    @property
+    def backup_dir(self) -> Path:
+        return (
+            _as_path(self.get("GOLD_BACKUP_DIR"))
+            if self.get("GOLD_BACKUP_DIR")
+            else self.data_dir / "backups"
+        )
+
     @property
     def gold_url(self) -> str:
         """libpq URL of the gold database (external or embedded)."""
@@ -232,6 +274,8 @@ class Settings:
             "GOLD_PG_USER": unquote(url.username or ""),
             "GOLD_PG_PASSWORD": unquote(url.password or ""),
             "GOLD_PG_DATABASE": (url.path or "/").lstrip("/") or "postgres",
+            # the `gold` dbt target connects as the pipeline's writer role (lakehouse/gold.py)
+            "GOLD_WRITER_PASSWORD": self.kept_secret("GOLD_WRITER_PASSWORD", "gold_writer.password"),
             "PREFECT_HOME": str(self.prefect_home),
             "LAKEHOUSE_DATA_DIR": str(self.data_dir),
         }

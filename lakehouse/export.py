@@ -1,63 +1,142 @@
-"""Export marts from the lake to the `gold` schema in PostgreSQL: the one export module.
+"""Export marts from the lake to PostgreSQL (schema ``gold_marts``, under the BI views of ``gold``).
 
-How: every model whose dbt config has ``meta: {gold: true}`` is read straight from its Iceberg files
-(PyIceberg on the table's current metadata file, which the Thrift server names; no rows fetched through
-Thrift), loaded with ``COPY`` into a table in a load schema, reconciled (row count) against the lake, then
-swapped into ``gold`` in one transaction: a BI query sees the old or the new table, never a half-loaded one.
+Which models: every model whose dbt config has ``meta: {gold: true}`` (read from the manifest, no list here).
+What the manifest also decides: the primary key (``unique_key``, else the column tested ``unique`` and
+``not_null``), secondary indexes (columns with a ``relationships`` test: what dashboards join and filter on),
+PII columns (tagged ``pii``, replaced by a keyed hash: the raw value never leaves the lake) and the mode:
+
+- **swap** (dimensions, marts): the table is read from its Iceberg files (PyIceberg on the current metadata
+  file the catalog names; no rows through Thrift), ``COPY``-ed into ``gold_load`` (no index yet), indexed,
+  reconciled, and swapped into ``gold_marts`` by rename. Views on the table (the dbt-postgres BI layer) are
+  re-pointed with ``create or replace view`` in the same transaction, so they keep their grants and comments,
+  and a BI query sees the old or the new data, never a half-loaded or missing table. A table whose Iceberg
+  snapshot did not change since the last export is left alone.
+- **upsert** (incremental models with a ``unique_key`` and a ``_loaded_at`` column, i.e. the order-line fact):
+  only rows written since the watermark (``_loaded_at``, kept with the Iceberg snapshot in
+  ``gold_marts._export_state``) are read (Iceberg prunes the files of older batches) and merged with
+  ``INSERT ... ON CONFLICT``. The first export, a rewritten lake table or a changed schema load it in full.
+
+Everything of one run commits in ONE transaction after reconciliation (row count and a column sum per table,
+lake vs gold): a mismatch rolls back and leaves the previous gold in place.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import logging
+import math
+import secrets
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.types as pat
 
+from lakehouse import gold
 from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError
+from lakehouse.errors import LakehouseError, first_line
+from lakehouse.gold import LOAD_SCHEMA, MARTS_SCHEMA
 from lakehouse.sql import SparkSQL
 
 log = logging.getLogger(__name__)
 
-GOLD_SCHEMA = "gold"
-LOAD_SCHEMA = "gold_load"
+GOLD_SCHEMA = MARTS_SCHEMA  # where exported tables live (kept for callers of the first version)
+STATE_TABLE = f"{MARTS_SCHEMA}._export_state"
+WATERMARK_COLUMN = "_loaded_at"
 COPY_CHUNK_ROWS = 100_000
+PARALLEL_COPY_MIN_ROWS = 200_000  # above this, COPY over two connections
+LOCK_TIMEOUT_MS = 200  # the swap never waits longer for a BI query: it retries instead (no deadlocks)
+LOCK_ATTEMPTS = 150
 
 
 @dataclass(frozen=True)
 class GoldModel:
-    name: str  # the table name in gold
+    name: str  # the table name in gold_marts (the model's alias)
     lake_relation: str  # schema.table in the lake
+    primary_key: tuple[str, ...] = ()
+    index_columns: tuple[str, ...] = ()
+    pii_columns: tuple[str, ...] = ()
+    incremental: bool = False  # upsert changed rows (needs a primary key)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExportResult:
     model: GoldModel
-    rows: int
+    rows: int  # rows in gold after the export
     seconds: float
+    mode: str = "swap"  # swap | upsert | unchanged
+    changed_rows: int = 0  # rows loaded or upserted in this run
+    reconciled: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Plan:
+    model: GoldModel
+    metadata_file: str
+    snapshot_id: int | None
+    mode: str  # swap | upsert | unchanged
+    watermark: str | None = None
+    data: pa.Table | None = None
+    lake_totals: tuple[int, Decimal | float | None] = (0, None)
+    sum_column: str | None = None
+    new_watermark: str | None = None
+    started: float = 0.0
+    replaces: bool = False  # a previous version is in gold_marts
+
+
+# ----------------------------------------------------------------------------------------- manifest
 
 
 def gold_models(manifest_path: Path) -> list[GoldModel]:
-    """Models flagged ``meta: {gold: true}`` in the dbt manifest (not a hard-coded list)."""
+    """Models flagged ``meta: {gold: true}`` in the dbt manifest, with keys, indexes and PII from it."""
     try:
         manifest = json.loads(manifest_path.read_text())
     except FileNotFoundError as exc:
         raise LakehouseError(f"No dbt manifest at {manifest_path}: run `dbt build` first.") from exc
-    models = []
+    tests: dict[str, list[tuple[str, str]]] = {}  # node id -> [(test name, column)]
     for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("column_name"):
+            continue
+        test_name = (node.get("test_metadata") or {}).get("name", "")
+        for dep in node.get("depends_on", {}).get("nodes", [])[-1:]:  # the tested model comes last
+            tests.setdefault(node.get("attached_node") or dep, []).append((test_name, node["column_name"]))
+    models = []
+    for uid, node in manifest["nodes"].items():
         if node["resource_type"] not in ("model", "snapshot", "seed"):
             continue
-        meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
-        if meta.get("gold") and node.get("config", {}).get("enabled", True):
-            name = node.get("alias") or node["name"]
-            models.append(GoldModel(name=name, lake_relation=f"{node['schema']}.{name}"))
+        config = node.get("config", {})
+        meta = {**node.get("meta", {}), **config.get("meta", {})}
+        if not meta.get("gold") or not config.get("enabled", True):
+            continue
+        name = node.get("alias") or node["name"]
+        node_tests = tests.get(uid, [])
+        unique_key = config.get("unique_key")
+        if isinstance(unique_key, str):
+            unique_key = [unique_key]
+        if not unique_key:
+            unique = {c for t, c in node_tests if t == "unique"}
+            not_null = {c for t, c in node_tests if t == "not_null"}
+            unique_key = sorted(unique & not_null)[:1]
+        pk = tuple(unique_key or ())
+        indexed = sorted({c for t, c in node_tests if t == "relationships"} - set(pk[:1]))
+        columns = node.get("columns", {})
+        pii = tuple(sorted(c for c, col in columns.items() if "pii" in (col.get("tags") or [])))
+        incremental = config.get("materialized") == "incremental" and bool(pk)
+        models.append(GoldModel(name, f"{node['schema']}.{name}", pk, tuple(indexed), pii, incremental))
     return sorted(models, key=lambda m: m.name)
+
+
+# ---------------------------------------------------------------------------------------- the lake
 
 
 def current_metadata_file(spark: SparkSQL, relation: str) -> str:
@@ -68,10 +147,50 @@ def current_metadata_file(spark: SparkSQL, relation: str) -> str:
     return path
 
 
-def read_lake_table(spark: SparkSQL, relation: str) -> pa.Table:
+def _static_table(metadata_file: str):
     from pyiceberg.table import StaticTable
 
-    return StaticTable.from_metadata(current_metadata_file(spark, relation)).scan().to_arrow()
+    return StaticTable.from_metadata(metadata_file)
+
+
+def read_lake_table(spark: SparkSQL, relation: str) -> pa.Table:
+    return _static_table(current_metadata_file(spark, relation)).scan().to_arrow()
+
+
+def pii_key(settings: Settings) -> bytes:
+    return settings.kept_secret("GOLD_PII_KEY", "pii.key").encode()
+
+
+def mask_pii(data: pa.Table, columns: Iterable[str], key: bytes) -> pa.Table:
+    """Replace each PII column by a keyed hash (HMAC-SHA256, 32 hex digits): joinable, not readable."""
+    for name in columns:
+        if name not in data.column_names:
+            continue
+        values = data.column(name).to_pylist()
+        digest = lambda v: hmac.new(key, str(v).strip().lower().encode(), hashlib.sha256).hexdigest()[:32]  # noqa: E731
+        hashed = [None if v is None else digest(v) for v in values]
+        data = data.set_column(data.column_names.index(name), name, pa.array(hashed, pa.string()))
+    return data
+
+
+def sum_column(schema: pa.Schema, exclude: Iterable[str] = ()) -> str | None:
+    """The column whose sum reconciles the table: the first decimal, else float, else integer measure."""
+    skip = set(exclude)
+    for check in (pat.is_decimal, pat.is_floating, pat.is_integer):
+        for f in schema:
+            if f.name not in skip and not f.name.startswith("_") and check(f.type):
+                return f.name
+    return None
+
+
+def arrow_totals(data: pa.Table, column: str | None) -> tuple[int, Decimal | float | None]:
+    if column is None:
+        return data.num_rows, None
+    total = pc.sum(data.column(column)).as_py()
+    return data.num_rows, total if total is not None else 0
+
+
+# ------------------------------------------------------------------------------------------ postgres
 
 
 def pg_type(dtype: pa.DataType) -> str:
@@ -94,7 +213,7 @@ def pg_type(dtype: pa.DataType) -> str:
     if pat.is_date(dtype):
         return "date"
     if pat.is_timestamp(dtype):
-        return "timestamptz" if dtype.tz else "timestamp"
+        return "timestamp with time zone" if dtype.tz else "timestamp without time zone"
     if pat.is_binary(dtype) or pat.is_large_binary(dtype):
         return "bytea"
     raise LakehouseError(f"No PostgreSQL type for Arrow type {dtype}")
@@ -104,52 +223,435 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _rel(schema: str, name: str) -> str:
+    return f"{_ident(schema)}.{_ident(name)}"
+
+
+def _csv_chunks(data: pa.Table) -> Iterable[bytes]:
+    """CSV bytes per chunk, the next chunk converted in a thread while the current one is sent."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+    def convert(batch: pa.RecordBatch) -> bytes:
+        buf = io.BytesIO()
+        pacsv.write_csv(pa.Table.from_batches([batch], schema=data.schema), buf, options)
+        return buf.getvalue()
+
+    batches = data.to_batches(max_chunksize=COPY_CHUNK_ROWS)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(convert, batches[0]) if batches else None
+        for nxt in batches[1:]:
+            chunk = pending.result()
+            pending = pool.submit(convert, nxt)
+            yield chunk
+        if pending is not None:
+            yield pending.result()
+
+
 def copy_arrow(cur, table_sql: str, data: pa.Table) -> None:
     """COPY an Arrow table as CSV (NULL = unquoted empty field, empty string = quoted "")."""
     columns = ", ".join(_ident(c) for c in data.column_names)
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     with cur.copy(f"copy {table_sql} ({columns}) from stdin (format csv)") as copy:
-        for batch in data.to_batches(max_chunksize=COPY_CHUNK_ROWS):
-            buf = io.BytesIO()
-            pacsv.write_csv(pa.Table.from_batches([batch], schema=data.schema), buf, options)
-            copy.write(buf.getvalue())
+        for chunk in _csv_chunks(data):
+            copy.write(chunk)
 
 
-def load_and_swap(conn, model: GoldModel, data: pa.Table) -> None:
-    """Load into gold_load, check the count, then swap into gold in one transaction."""
-    gold = f"{_ident(GOLD_SCHEMA)}.{_ident(model.name)}"
-    staged = f"{_ident(LOAD_SCHEMA)}.{_ident(model.name)}"
-    columns = ",\n  ".join(f"{_ident(f.name)} {pg_type(f.type)}" for f in data.schema)
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(f"create schema if not exists {_ident(LOAD_SCHEMA)}")
-        cur.execute(f"create schema if not exists {_ident(GOLD_SCHEMA)}")
-        cur.execute(f"drop table if exists {staged}")
-        cur.execute(f"create table {staged} (\n  {columns}\n)")
-        copy_arrow(cur, staged, data)
-        loaded = cur.execute(f"select count(*) from {staged}").fetchone()[0]
-        if loaded != data.num_rows:
-            raise LakehouseError(
-                f"Reconciliation failed for {model.name}: lake has {data.num_rows} rows, "
-                f"gold load has {loaded}; gold left unchanged."
-            )
-        cur.execute(f"drop table if exists {gold}")
-        cur.execute(f"alter table {staged} set schema {_ident(GOLD_SCHEMA)}")
-
-
-def export_gold(settings: Settings, manifest_path: Path | None = None) -> list[ExportResult]:
+def _copy_parallel(url: str, table_sql: str, data: pa.Table, streams: int = 2) -> None:
+    """COPY into a committed load table over ``streams`` connections (the server parses CSV on each)."""
     import psycopg
 
-    manifest_path = manifest_path or settings.dbt_target_path / "manifest.json"
-    models = gold_models(manifest_path)
-    results = []
+    step = math.ceil(data.num_rows / streams)
+    errors: list[BaseException] = []
+
+    def load(part: pa.Table) -> None:
+        try:
+            with psycopg.connect(url) as conn, conn.cursor() as cur:
+                cur.execute("set synchronous_commit = off")
+                copy_arrow(cur, table_sql, part)
+        except BaseException as exc:  # reported below, in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(data.slice(i * step, step),)) for i in range(streams)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def _columns_sql(schema: pa.Schema, not_null: Iterable[str] = ()) -> str:
+    required = set(not_null)
+    return ",\n  ".join(
+        f"{_ident(f.name)} {pg_type(f.type)}{' not null' if f.name in required else ''}" for f in schema
+    )
+
+
+def _gold_columns(cur, name: str) -> list[tuple[str, str]]:
+    return cur.execute(
+        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+        "where a.attrelid = to_regclass(%s) and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        (_rel(MARTS_SCHEMA, name),),
+    ).fetchall()
+
+
+def _pg_totals(cur, table_sql: str, column: str | None) -> tuple[int, Decimal | float | None]:
+    total = f"coalesce(sum({_ident(column)}), 0)" if column else "null"
+    count, value = cur.execute(f"select count(*), {total} from {table_sql}").fetchone()
+    return count, value
+
+
+def _same_totals(lake: tuple, pg: tuple) -> bool:
+    if lake[0] != pg[0]:
+        return False
+    a, b = lake[1], pg[1]
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
+    return Decimal(a) == Decimal(b)
+
+
+def reconcile(model: GoldModel, lake: tuple, pg: tuple, column: str | None) -> dict:
+    if not _same_totals(lake, pg):
+        raise LakehouseError(
+            f"Reconciliation failed for {model.name}: lake has {lake[0]} rows (sum {column} = {lake[1]}), "
+            f"gold has {pg[0]} (sum {pg[1]}); gold left unchanged."
+        )
+    return {"rows": pg[0], "sum_column": column, "sum": str(pg[1]) if pg[1] is not None else None}
+
+
+# -------------------------------------------------------------------------------------------- state
+
+
+def _ensure_state(conn) -> None:
+    conn.execute(f"""
+        create table if not exists {STATE_TABLE} (
+            table_name text primary key,
+            mode text not null,
+            lake_relation text not null,
+            snapshot_id bigint,
+            metadata_file text,
+            watermark text,
+            rows bigint not null,
+            sum_column text,
+            sum_value text,
+            exported_at timestamptz not null default now()
+        )""")
+    conn.commit()
+
+
+def _state(conn) -> dict[str, dict]:
+    cur = conn.execute(f"select table_name, snapshot_id, watermark, mode from {STATE_TABLE}")
+    return {r[0]: {"snapshot_id": r[1], "watermark": r[2], "mode": r[3]} for r in cur.fetchall()}
+
+
+def _record_state(cur, plan: _Plan, reconciled: dict) -> None:
+    cur.execute(
+        f"insert into {STATE_TABLE} as s (table_name, mode, lake_relation, snapshot_id, metadata_file, "
+        "watermark, rows, sum_column, sum_value, exported_at) "
+        "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, now()) on conflict (table_name) do update set "
+        "mode = excluded.mode, lake_relation = excluded.lake_relation, "
+        "snapshot_id = excluded.snapshot_id, metadata_file = excluded.metadata_file, "
+        "watermark = excluded.watermark, rows = excluded.rows, sum_column = excluded.sum_column, "
+        "sum_value = excluded.sum_value, exported_at = excluded.exported_at",
+        (
+            plan.model.name, plan.mode, plan.model.lake_relation, plan.snapshot_id, plan.metadata_file,
+            plan.new_watermark, reconciled["rows"], reconciled["sum_column"], reconciled["sum"],
+        ),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- plan
+
+
+def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bool, key: bytes) -> _Plan:
+    """Read what changed in the lake for ``model`` and decide how it reaches gold."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    started = time.monotonic()
+    metadata_file = current_metadata_file(spark, model.lake_relation)
+    table = _static_table(metadata_file)
+    snapshot = table.current_snapshot()
+    snapshot_id = snapshot.snapshot_id if snapshot else None
+    previous = state.get(model.name)
+    lake_schema = table.schema().as_arrow()
+    with conn.cursor() as cur:
+        gold_cols = _gold_columns(cur, model.name)
+    schema_same = [(f.name, pg_type(f.type)) for f in lake_schema] == gold_cols
+    exists = bool(gold_cols)
+    plan = _Plan(model, metadata_file, snapshot_id, "swap", started=started)
+    if not full_refresh and exists and schema_same and previous and previous["snapshot_id"] == snapshot_id:
+        plan.mode = "unchanged"
+        plan.new_watermark = previous["watermark"]
+        return plan
+    incremental_ok = (
+        model.incremental
+        and not full_refresh
+        and exists
+        and schema_same
+        and previous is not None
+        and previous["watermark"] is not None
+        and WATERMARK_COLUMN in lake_schema.names
+        and snapshot is not None
+        and any(s.snapshot_id == previous["snapshot_id"] for s in ancestors_of(snapshot, table.metadata))
+    )
+    if incremental_ok:
+        plan.mode = "upsert"
+        plan.watermark = previous["watermark"]
+        changed = f"{WATERMARK_COLUMN} > '{previous['watermark']}'"
+        data = table.scan(row_filter=changed, snapshot_id=snapshot_id).to_arrow()
+        plan.sum_column = sum_column(lake_schema, model.primary_key)
+        # the whole lake table's totals at the same snapshot: one column, for the reconciliation
+        probe = plan.sum_column or model.primary_key[0]
+        plan.lake_totals = arrow_totals(
+            table.scan(selected_fields=(probe,), snapshot_id=snapshot_id).to_arrow(), plan.sum_column
+        )
+    else:
+        data = table.scan(snapshot_id=snapshot_id).to_arrow() if snapshot_id else lake_schema.empty_table()
+        plan.sum_column = sum_column(data.schema, model.primary_key)
+        plan.lake_totals = arrow_totals(data, plan.sum_column)
+    plan.data = mask_pii(data, model.pii_columns, key)
+    if WATERMARK_COLUMN in data.column_names and data.num_rows:
+        newest = pc.max(data.column(WATERMARK_COLUMN)).as_py()
+        plan.new_watermark = newest.isoformat()
+    else:
+        plan.new_watermark = plan.watermark
+    return plan
+
+
+# ------------------------------------------------------------------------------------------- loading
+
+
+def _load_name(model: GoldModel) -> str:
+    return f"{model.name}"
+
+
+def _stage_swap(settings: Settings, conn, plan: _Plan, url: str) -> None:
+    """Create, fill, index and analyze ``gold_load.<name>`` (committed; BI never reads gold_load)."""
+    model, data = plan.model, plan.data
+    staged = _rel(LOAD_SCHEMA, _load_name(model))
+    with conn.cursor() as cur:
+        cur.execute(f"drop table if exists {staged}")
+        cur.execute(f"create table {staged} (\n  {_columns_sql(data.schema, model.primary_key)}\n)")
+        if data.num_rows >= PARALLEL_COPY_MIN_ROWS:
+            conn.commit()
+            _copy_parallel(url, staged, data)
+        else:
+            copy_arrow(cur, staged, data)
+        _build_indexes(cur, model, LOAD_SCHEMA)
+        cur.execute(f"analyze {staged}")
+        plan_totals = _pg_totals(cur, staged, plan.sum_column)
+    reconcile(model, plan.lake_totals, plan_totals, plan.sum_column)
+    conn.commit()
+
+
+def _index_names(model: GoldModel, tag: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(name, columns) of the primary key and each index; ``tag`` makes load-time names unique."""
+    base = model.name[:40]
+    names = []
+    if model.primary_key:
+        names.append((f"{base}{tag}_pkey", model.primary_key))
+    for col in model.index_columns:
+        names.append((f"{base}{tag}_{col[:20]}_idx", (col,)))
+    return names
+
+
+def _build_indexes(cur, model: GoldModel, schema: str) -> None:
+    cur.execute("set local maintenance_work_mem = '256MB'")
+    table = _rel(schema, _load_name(model))
+    for i, (name, cols) in enumerate(_index_names(model, "__load")):
+        collist = ", ".join(_ident(c) for c in cols)
+        if i == 0 and model.primary_key:
+            cur.execute(f"alter table {table} add constraint {_ident(name)} primary key ({collist})")
+        else:
+            cur.execute(f"create index {_ident(name)} on {table} ({collist})")
+
+
+def _upsert(cur, plan: _Plan) -> None:
+    """Merge the changed rows into gold_marts.<name> on the primary key (INSERT ... ON CONFLICT)."""
+    model, data = plan.model, plan.data
+    target = _rel(MARTS_SCHEMA, model.name)
+    changes = _ident(f"_changes_{model.name}")
+    cur.execute(f"create temp table {changes} (like {target}) on commit drop")
+    if data.num_rows:
+        copy_arrow(cur, changes, data)
+    cols = [_ident(c) for c in data.column_names]
+    keys = ", ".join(_ident(c) for c in model.primary_key)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c.strip('"') not in model.primary_key)
+    cur.execute(
+        f"insert into {target} ({', '.join(cols)}) select {', '.join(cols)} from {changes} "
+        f"on conflict ({keys}) do update set {updates}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- swap
+
+
+def _dependent_views(cur, table_sql: str) -> list[tuple[int, str, str, str, list[str] | None]]:
+    """Views on a table (recursively), base first: (oid, schema, name, definition, options)."""
+    rows = cur.execute(
+        """
+        with recursive deps(oid, depth) as (
+            select r.ev_class, 1 from pg_depend d join pg_rewrite r on r.oid = d.objid
+            where d.classid = 'pg_rewrite'::regclass and d.refobjid = to_regclass(%s)
+              and r.ev_class <> to_regclass(%s)
+            union
+            select r.ev_class, deps.depth + 1 from deps
+            join pg_depend d on d.refobjid = deps.oid and d.classid = 'pg_rewrite'::regclass
+            join pg_rewrite r on r.oid = d.objid
+            where r.ev_class <> deps.oid and deps.depth < 20
+        )
+        select c.oid, n.nspname, c.relname, c.relkind, pg_get_viewdef(c.oid), c.reloptions, max(deps.depth)
+        from deps join pg_class c on c.oid = deps.oid join pg_namespace n on n.oid = c.relnamespace
+        group by c.oid, n.nspname, c.relname, c.relkind, c.reloptions
+        order by max(deps.depth), n.nspname, c.relname
+        """,
+        (table_sql, table_sql),
+    ).fetchall()
+    views = []
+    for oid, schema, name, kind, definition, options, _depth in rows:
+        if kind != "v":
+            raise LakehouseError(
+                f"{schema}.{name} (a materialized view) depends on {table_sql}: gold takes plain views only."
+            )
+        views.append((oid, schema, name, definition, options))
+    return views
+
+
+def _swap_all(conn, plans: list[_Plan], upserts: list[_Plan]) -> dict[str, dict]:
+    """One transaction: upsert incremental tables, swap staged ones in, re-point views, record state."""
+    import psycopg
+
+    reconciled: dict[str, dict] = {}
+    with conn.transaction(), conn.cursor() as cur:
+        # names in view definitions come out schema-qualified; our own statements qualify everything
+        cur.execute("set local search_path = pg_catalog")
+        for plan in upserts:
+            _upsert(cur, plan)
+            pg = _pg_totals(cur, _rel(MARTS_SCHEMA, plan.model.name), plan.sum_column)
+            reconciled[plan.model.name] = reconcile(plan.model, plan.lake_totals, pg, plan.sum_column)
+        views: dict[int, tuple] = {}
+        for plan in plans:
+            for view in _dependent_views(cur, _rel(MARTS_SCHEMA, plan.model.name)):
+                views.setdefault(view[0], view)
+        ordered = list(views.values())
+        # Take every lock up front, views before tables (the order a BI query takes them), each wait short:
+        # a BI query never waits on a swap that waits on it, so it never deadlocks or fails; the swap retries.
+        targets = [_rel(s, n) for _o, s, n, _d, _opt in ordered]
+        targets += [
+            _rel(MARTS_SCHEMA, p.model.name)
+            for p in plans
+            if cur.execute("select to_regclass(%s)", (_rel(MARTS_SCHEMA, p.model.name),)).fetchone()[0]
+        ]
+        if targets:
+            cur.execute(f"set local lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+            for _attempt in range(LOCK_ATTEMPTS):
+                try:
+                    with conn.transaction():  # a savepoint: a timed-out attempt releases what it took
+                        cur.execute(f"lock table {', '.join(targets)} in access exclusive mode")
+                    break
+                except psycopg.errors.LockNotAvailable:
+                    time.sleep(0.02 + secrets.randbelow(50) / 1000)
+            else:
+                raise LakehouseError(
+                    f"Gold swap gave up after {LOCK_ATTEMPTS} tries: BI queries held the tables all the time."
+                )
+            cur.execute("set local lock_timeout = 0")
+        for plan in plans:
+            name = plan.model.name
+            old, live = f"{name}__old"[:63], _rel(MARTS_SCHEMA, name)
+            had_old = cur.execute("select to_regclass(%s)", (live,)).fetchone()[0] is not None
+            if had_old:
+                cur.execute(f"alter table {live} rename to {_ident(old)}")
+            cur.execute(f"alter table {_rel(LOAD_SCHEMA, _load_name(plan.model))} set schema {MARTS_SCHEMA}")
+            plan.replaces = had_old
+        for _oid, schema, name, definition, options in ordered:
+            with_opts = f" with ({', '.join(options)})" if options else ""
+            try:
+                with conn.transaction():
+                    cur.execute(f"create or replace view {_rel(schema, name)}{with_opts} as {definition}")
+            except psycopg.Error as exc:
+                raise LakehouseError(
+                    f"The BI view {schema}.{name} does not fit the new columns of the table it reads "
+                    f"({first_line(str(exc))}); gold left unchanged: adapt models/gold, then run "
+                    "`dbt build --target gold` after the export."
+                ) from exc
+        for plan in plans:
+            name = plan.model.name
+            if plan.replaces:
+                cur.execute(f"drop table {_rel(MARTS_SCHEMA, f'{name}__old'[:63])}")
+            for (load_name, _cols), (final, _c) in zip(
+                _index_names(plan.model, "__load"), _index_names(plan.model, ""), strict=True
+            ):
+                cur.execute(f"alter index {_rel(MARTS_SCHEMA, load_name)} rename to {_ident(final)}")
+            reconciled[name] = {
+                "rows": plan.lake_totals[0],
+                "sum_column": plan.sum_column,
+                "sum": str(plan.lake_totals[1]) if plan.lake_totals[1] is not None else None,
+            }
+        for plan in [*upserts, *plans]:
+            _record_state(cur, plan, reconciled[plan.model.name])
+    return reconciled
+
+
+# ------------------------------------------------------------------------------------------- driver
+
+
+def export_gold(
+    settings: Settings,
+    manifest_path: Path | None = None,
+    *,
+    models: list[GoldModel] | None = None,
+    full_refresh: bool = False,
+) -> list[ExportResult]:
+    """Export every gold model (or ``models``) from the lake into gold_marts, atomically; see module doc."""
+    import psycopg
+
+    if models is None:
+        models = gold_models(manifest_path or settings.dbt_target_path / "manifest.json")
+    gold.ensure_gold(settings)
+    url = gold.role_url(settings, gold.WRITER)
+    key = pii_key(settings)
+    results: list[ExportResult] = []
     try:
-        with SparkSQL(settings) as spark, psycopg.connect(settings.gold_url) as conn:
-            for model in models:
-                start = time.monotonic()
-                data = read_lake_table(spark, model.lake_relation)
-                load_and_swap(conn, model, data)
-                results.append(ExportResult(model, data.num_rows, time.monotonic() - start))
-                log.info("exported %s: %d rows", model.name, data.num_rows)
+        with SparkSQL(settings) as spark, psycopg.connect(url) as conn:
+            _ensure_state(conn)
+            state = _state(conn)
+            conn.commit()
+            plans = [_plan(spark, conn, m, state, full_refresh, key) for m in models]
+            conn.commit()
+            swaps = [p for p in plans if p.mode == "swap"]
+            upserts = [p for p in plans if p.mode == "upsert"]
+            try:
+                for plan in swaps:
+                    _stage_swap(settings, conn, plan, url)
+                reconciled = _swap_all(conn, swaps, upserts)
+            finally:
+                _drop_staged(conn, swaps)
+            for plan in plans:
+                name = plan.model.name
+                if plan.mode == "unchanged":
+                    rows = conn.execute(f"select count(*) from {_rel(MARTS_SCHEMA, name)}").fetchone()
+                    rec = {"rows": rows[0]}
+                else:
+                    rec = reconciled[name]
+                changed = plan.data.num_rows if plan.data is not None else 0
+                seconds = time.monotonic() - plan.started
+                results.append(ExportResult(plan.model, rec["rows"], seconds, plan.mode, changed, rec))
+                log.info("exported %s (%s): %d rows, %d changed", name, plan.mode, rec["rows"], changed)
+            conn.commit()
     except psycopg.OperationalError as exc:
-        raise LakehouseError(f"Gold database unreachable: {str(exc).splitlines()[0]}") from exc
+        raise LakehouseError(f"Gold database unreachable: {first_line(str(exc))}") from exc
+    except psycopg.Error as exc:
+        log.error("gold export failed", exc_info=True)
+        raise LakehouseError(f"Gold export failed: {first_line(str(exc))}; gold left unchanged.") from exc
     return results
+
+
+def _drop_staged(conn, plans: list[_Plan]) -> None:
+    """Nothing stays in gold_load, whether the swap happened or failed."""
+    conn.rollback()
+    with conn.cursor() as cur:
+        for plan in plans:
+            cur.execute(f"drop table if exists {_rel(LOAD_SCHEMA, _load_name(plan.model))}")
+    conn.commit()

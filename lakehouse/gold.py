@@ -1,0 +1,159 @@
+"""The gold database's roles, schemas and grants: the one module that says who may do what in gold.
+
+Layout (one PostgreSQL database, embedded or GOLD_DATABASE_URL):
+
+- ``gold``        the BI layer: views with friendly names built by dbt-postgres (models/gold), plus
+                  ``anomaly_reviews``, the one table BI users may write (its review status only).
+- ``gold_marts``  exact copies of the lake's marts flagged ``meta: {gold: true}`` (lakehouse/export.py),
+                  PII replaced by keyed hashes; ``_export_state`` holds the export watermarks.
+- ``gold_load``   where the export loads and indexes new tables before swapping them in (empty between runs).
+
+Roles: ``gold_writer`` (the pipeline: export and ``dbt --target gold``; owns the three schemas) and
+``gold_reader`` (BI tools: ``select`` on ``gold`` only, no access to the other schemas, no temp tables, and
+``update`` of ``gold.anomaly_reviews.review_status``/``review_note`` as its only write). Their passwords come
+from GOLD_WRITER_PASSWORD / GOLD_READER_PASSWORD or are generated once and kept in the data directory.
+:func:`ensure_gold` creates or repairs all of it, idempotently, as the database owner.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote, urlparse, urlunparse
+
+from lakehouse.config import Settings
+from lakehouse.errors import LakehouseError, first_line
+
+log = logging.getLogger(__name__)
+
+READER = "gold_reader"
+WRITER = "gold_writer"
+GOLD_SCHEMA = "gold"
+MARTS_SCHEMA = "gold_marts"
+LOAD_SCHEMA = "gold_load"
+REVIEW_TABLE = "anomaly_reviews"
+REVIEW_STATUSES = ("open", "confirmed", "dismissed")
+# What BI users may change: the review of an anomaly, nothing else (a column-level grant).
+REVIEWER_COLUMNS = ("review_status", "review_note")
+
+_SECRET_FILES = {READER: "gold_reader.password", WRITER: "gold_writer.password"}
+_PASSWORD_VARS = {READER: "GOLD_READER_PASSWORD", WRITER: "GOLD_WRITER_PASSWORD"}
+
+
+def role_password(settings: Settings, role: str) -> str:
+    return settings.kept_secret(_PASSWORD_VARS[role], _SECRET_FILES[role])
+
+
+def role_url(settings: Settings, role: str) -> str:
+    """The gold URL with ``role``'s credentials ('owner' is the URL as configured)."""
+    if role == "owner":
+        return settings.gold_url
+    if role not in _PASSWORD_VARS:
+        raise LakehouseError(f"Unknown gold role {role!r}: use reader, writer or owner.")
+    url = urlparse(settings.gold_url)
+    host = url.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{quote(role, safe='')}:{quote(role_password(settings, role), safe='')}@{host}"
+    if url.port:
+        netloc += f":{url.port}"
+    return urlunparse(url._replace(netloc=netloc))
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ensure_gold(settings: Settings) -> None:
+    """Create or repair roles, schemas, grants and the review table (idempotent, as the owner URL)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(settings.gold_url, autocommit=True, connect_timeout=10) as conn:
+            _ensure(conn, settings)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise LakehouseError(
+            f"The gold database's user may not set up roles ({first_line(str(exc))}): it needs CREATEROLE "
+            "and ownership of the database, or create gold_reader/gold_writer yourself (see README)."
+        ) from exc
+    except psycopg.OperationalError as exc:
+        raise LakehouseError(f"Gold database unreachable: {first_line(str(exc))}") from exc
+
+
+def _ensure(conn, settings: Settings) -> None:
+    db = conn.execute("select current_database()").fetchone()[0]
+    me = conn.execute("select current_user").fetchone()[0]
+    for role in (WRITER, READER):
+        password = _literal(role_password(settings, role))
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+        verb = "alter" if exists else "create"
+        conn.execute(
+            f"{verb} role {role} with login nosuperuser nocreatedb nocreaterole noinherit password {password}"
+        )
+    # the owner must be able to hand objects to the writer (PostgreSQL 16+ asks for membership)
+    conn.execute(f"grant {WRITER} to {_ident(me)}")
+    stmts = [
+        # nobody but the named roles connects; nobody creates temp tables unless granted
+        f"revoke all on database {_ident(db)} from public",
+        f"grant connect, temporary, create on database {_ident(db)} to {WRITER}",
+        f"grant connect on database {_ident(db)} to {READER}",
+        f"revoke all on schema public from {READER}",
+    ]
+    for schema in (GOLD_SCHEMA, MARTS_SCHEMA, LOAD_SCHEMA):
+        stmts += [
+            f"create schema if not exists {schema} authorization {WRITER}",
+            f"alter schema {schema} owner to {WRITER}",
+            f"revoke all on schema {schema} from public",
+        ]
+    stmts += [
+        f"grant usage on schema {GOLD_SCHEMA} to {READER}",
+        f"grant select on all tables in schema {GOLD_SCHEMA} to {READER}",
+        # views dbt creates later (as the writer) are readable at once
+        f"alter default privileges for role {WRITER} in schema {GOLD_SCHEMA} "
+        f"grant select on tables to {READER}",
+        f"alter default privileges for role {WRITER} revoke execute on functions from public",
+    ]
+    for stmt in stmts:
+        conn.execute(stmt)
+    _ensure_review_table(conn)
+    log.info("gold roles, schemas and grants in place (database %s)", db)
+
+
+def _ensure_review_table(conn) -> None:
+    """The anomaly review table and the narrow grant that lets BI users set a review status.
+
+    Rows are written by the pipeline (writer) with ``insert ... on conflict do nothing`` so a review survives
+    re-exports; readers may only update ``review_status`` and ``review_note``; a trigger stamps who and when.
+    """
+    table = f"{GOLD_SCHEMA}.{REVIEW_TABLE}"
+    statuses = ", ".join(_literal(s) for s in REVIEW_STATUSES)
+    conn.execute(f"""
+        create table if not exists {table} (
+            anomaly_id text primary key,
+            anomaly_type text not null,
+            detected_at timestamptz not null,
+            review_status text not null default 'open' check (review_status in ({statuses})),
+            review_note text,
+            reviewed_by text,
+            reviewed_at timestamptz
+        )""")
+    conn.execute(f"""
+        create or replace function {GOLD_SCHEMA}.stamp_anomaly_review() returns trigger
+        language plpgsql as $$
+        begin
+            new.reviewed_by := session_user;
+            new.reviewed_at := now();
+            return new;
+        end $$""")
+    conn.execute(f"drop trigger if exists stamp_review on {table}")
+    conn.execute(
+        f"create trigger stamp_review before update of {', '.join(REVIEWER_COLUMNS)} on {table} "
+        f"for each row execute function {GOLD_SCHEMA}.stamp_anomaly_review()"
+    )
+    conn.execute(f"alter table {table} owner to {WRITER}")
+    conn.execute(f"alter function {GOLD_SCHEMA}.stamp_anomaly_review() owner to {WRITER}")
+    conn.execute(f"comment on table {table} is 'Anomalies and their review; BI users may set review_status.'")
+    conn.execute(f"revoke all on {table} from {READER}")
+    conn.execute(f"grant select, update ({', '.join(REVIEWER_COLUMNS)}) on {table} to {READER}")
