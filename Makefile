@@ -13,7 +13,7 @@ LAKE   := $(PY) -m lakehouse
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup up down status logs run test pytest lint format docs bench gold-url env clean
+.PHONY: help setup up down status logs run test pytest lint format docs bench gold-url backup restore env clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -46,9 +46,10 @@ logs: setup ## Show the end of the service logs
 run: setup ## Run the whole pipeline once (Prefect flow) on the embedded services
 	@$(PY) -m flows run
 
-test: setup lint pytest ## Lint, then all tests against real Spark/Iceberg/PostgreSQL
+serve: setup ## Serve the scheduled deployments (Prefect UI on http://127.0.0.1:4200)
+	@$(PY) -m flows serve
 
-pytest: setup
+test: setup ## All tests against real Spark/Iceberg/PostgreSQL, linters included (see README: Testing)
 	$(PY) -m pytest
 
 lint: setup ## sqlfluff (dbt templater) on the dbt project, ruff on the Python code
@@ -68,8 +69,15 @@ docs: up ## Build the dbt docs static site (target/static_index.html under the d
 bench: setup ## Run every benchmark in benchmarks/ (prints `name: value unit` lines)
 	@for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
-gold-url: setup ## Print a libpq URL of the gold database (for psql or a BI tool)
-	@$(LAKE) gold-url
+ROLE ?= reader
+gold-url: setup ## Print the gold URL of the read-only BI role (ROLE=writer or ROLE=owner for the others)
+	@$(LAKE) gold-url --role $(ROLE)
+
+backup: setup ## pg_dump the gold database (timestamped, compressed, 7 days kept)
+	@$(LAKE) backup
+
+restore: setup ## Restore a backup into a new database: make restore DATABASE=name [BACKUP=file]
+	@$(LAKE) restore $(BACKUP) --database "$(DATABASE)"
 
 env: setup ## Print the environment dbt needs: eval "$$(make -s env)"
 	@$(LAKE) env

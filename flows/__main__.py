@@ -1,14 +1,30 @@
-"""`python -m flows run`: one run of the main pipeline flow."""
+"""`python -m flows ...`: run the pipeline once, run one flow, or serve the scheduled deployments."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import time
 
 import click
 
 import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
 from lakehouse.config import load_settings
 from lakehouse.errors import LakehouseError, setup_logging
+
+PREFECT_UI_PORT = int(os.environ.get("PREFECT_UI_PORT", "4200"))
+
+
+def _run(fn, **kwargs) -> None:
+    setup_logging(load_settings().log_dir)
+    try:
+        report = fn(**kwargs)
+    except LakehouseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if report is not None and hasattr(report, "text"):
+        click.echo("\n" + report.text())
 
 
 @click.group()
@@ -28,13 +44,92 @@ def run(wait: float, **params) -> None:
     """Run the whole pipeline once on the configured services."""
     from flows.pipeline import pipeline  # Prefect configures its console logging on import
 
-    setup_logging(load_settings().log_dir)
+    _run(pipeline, wait_for_lock_seconds=wait, **params)
+    settings = load_settings()
+    click.echo(
+        "\nGold is loaded. Connect a BI tool or psql with:  make gold-url"
+        f"\nLogs: {settings.log_dir}   dbt docs: make docs   services: make status / make down"
+    )
 
+
+@main.command("master-data")
+@click.option("--seed", default=42, show_default=True)
+@click.option("--horizon-days", default=90, show_default=True, help="Length of the simulated period.")
+def master_data(seed: int, horizon_days: int) -> None:
+    """Land the next simulated day of master data, then transform and export."""
+    from flows.pipeline import master_data_run
+
+    _run(master_data_run, seed=seed, horizon_days=horizon_days)
+
+
+@main.command("order-lines")
+@click.option("--seed", default=42, show_default=True)
+@click.option("--horizon-days", default=90, show_default=True)
+@click.option("--hours", default=2, show_default=True, help="Hourly batches to land.")
+def order_lines(seed: int, horizon_days: int, hours: int) -> None:
+    """Land the next hourly order-line batches, then transform and export."""
+    from flows.pipeline import order_lines_run
+
+    _run(order_lines_run, seed=seed, horizon_days=horizon_days, hours=hours)
+
+
+@main.command()
+def recovery() -> None:
+    """Re-validate the quarantine against current master data, then export."""
+    from flows.pipeline import recovery_run
+
+    _run(recovery_run)
+
+
+@main.command()
+@click.option("--seed", default=42, show_default=True)
+@click.option("--horizon-days", default=90, show_default=True)
+def serve(seed: int, horizon_days: int) -> None:
+    """Serve the scheduled deployments; starts a local Prefect server (UI on 127.0.0.1) unless
+    PREFECT_API_URL points at one."""
+    server = None
+    env = dict(os.environ)
+    if not env.get("PREFECT_API_URL"):
+        url = f"http://127.0.0.1:{PREFECT_UI_PORT}/api"
+        log = load_settings().log_dir / "prefect-server.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+             "--port", str(PREFECT_UI_PORT)],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )  # fmt: skip
+        _wait_for_api(url, server, log)
+        env["PREFECT_API_URL"] = url
+        click.echo(f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (server log: {log})")
+    code = (
+        "import flows\nfrom prefect import serve\nfrom flows.deployments import deployments\n"
+        f"serve(*deployments(seed={seed}, horizon_days={horizon_days}))\n"
+    )
     try:
-        pipeline(wait_for_lock_seconds=wait, **params)
-    except LakehouseError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        subprocess.run([sys.executable, "-c", code], env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_for_api(url: str, server: subprocess.Popen, log) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise click.ClickException(f"the Prefect server exited; see {log}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    server.terminate()
+    raise click.ClickException(f"the Prefect server did not answer within 90 s; see {log}")
 
 
 if __name__ == "__main__":

@@ -65,3 +65,107 @@ def ingest_demo(
             logger.error("batch %s (%s) failed: %s", o.batch_id, o.file, o.error)
         raise LakehouseError(f"{len(report.failed)} batch(es) failed to land; see raw._batches")
     return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+
+
+# ---------------------------------------------------------------------------------------- scheduled
+# Scheduled runs replay a simulated shop one step at a time: the whole simulated period (`horizon_days`) is
+# generated once into the landing folder (deterministic per seed), and each run lands the next slice that
+# raw._batches does not hold yet: a day of master data, or the next hours of order lines.
+
+MASTER_SOURCES = ("countries", "products", "customers", "exchange_rates")
+
+
+def simulated_files(seed: int, horizon_days: int, lines_per_day: int, sessions_per_day: int):
+    from ingestion.generate import generate_dataset
+    from ingestion.generate.config import GeneratorConfig
+
+    settings = load_settings()
+    out = settings.data_dir / "landing" / f"sim-{seed}-{horizon_days}d-{lines_per_day}l-{sessions_per_day}s"
+    marker = out / ".complete"
+    if not marker.exists():
+        config = GeneratorConfig(
+            seed=seed, days=horizon_days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day
+        )
+        generate_dataset(config, out, progress=False)
+        marker.write_text("ok\n")
+    return sorted(p for p in out.rglob("*") if p.is_file() and p.name != ".complete")
+
+
+def landed_batch_ids() -> set[str]:
+    from ingestion import manifest
+
+    with SparkSQL(load_settings()) as spark:
+        if not spark.query("show tables in raw like '_batches'"):
+            return set()
+        return {r.batch_id for r in manifest.read(spark, "raw") if r.status == "succeeded"}
+
+
+def _day_of(path) -> str:
+    return path.stem.rsplit("_", 1)[-1][:10]
+
+
+@flow(name="ingest-master-data")
+def ingest_master_data(
+    seed: int = 42, horizon_days: int = 90, lines_per_day: int = 5_000, sessions_per_day: int = 500
+) -> IngestSummary:
+    """Land the next simulated day of master data (countries, products with the day's prices, customers,
+    exchange rates)."""
+    files = simulated_files(seed, horizon_days, lines_per_day, sessions_per_day)
+    landed = landed_batch_ids()
+    master = [p for p in files if p.parent.name in MASTER_SOURCES and p.stem not in landed]
+    if not master:
+        get_run_logger().info("the simulated period is fully landed: nothing to do")
+        return IngestSummary(0, 0, 0, 0)
+    day = min(_day_of(p) for p in master)
+    report = land_files([str(p) for p in master if _day_of(p) == day])
+    get_run_logger().info("master data of %s: %s", day, report.summary())
+    return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+
+
+@flow(name="ingest-order-lines")
+def ingest_order_lines(
+    seed: int = 42,
+    horizon_days: int = 90,
+    lines_per_day: int = 5_000,
+    sessions_per_day: int = 500,
+    hours: int = 2,
+) -> IngestSummary:
+    """Land the next ``hours`` hourly order-line batches (and the clickstream of their days)."""
+    files = simulated_files(seed, horizon_days, lines_per_day, sessions_per_day)
+    landed = landed_batch_ids()
+    pending = [p for p in files if p.parent.name == "order_lines" and p.stem not in landed][:hours]
+    days = {_day_of(p) for p in pending}
+    pending += [
+        p for p in files
+        if p.parent.name == "clickstream_events" and p.stem not in landed and _day_of(p) in days
+    ]  # fmt: skip
+    if not pending:
+        get_run_logger().info("the simulated period is fully landed: nothing to do")
+        return IngestSummary(0, 0, 0, 0)
+    report = land_files([str(p) for p in pending])
+    get_run_logger().info(report.summary())
+    return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+
+
+@flow(name="import-files")
+def import_files(path: str, layout: str | None = None) -> IngestSummary:
+    """Import real files (UCI Online Retail layouts, or any layout with a mapping file) from a folder/URI;
+    the layout is detected from the columns unless named."""
+    from ingestion.importers.layouts import load_layouts
+    from ingestion.importers.online_retail import import_inputs
+    from ingestion.inputs import list_files
+    from ingestion.land import Lander
+    from ingestion.rawzone import RawZone, default_raw_uri
+
+    settings = load_settings()
+    layouts = load_layouts()
+    files = list_files(path)
+    if not files:
+        raise LakehouseError(f"no CSV, JSON lines or Parquet files under {path}")
+    inputs = [i for f in files for i in import_inputs(f, layouts, layout, "utf-8")]
+    with SparkSQL(settings) as spark:
+        report = Lander(spark, RawZone(default_raw_uri(settings))).land(inputs)
+    get_run_logger().info(report.summary())
+    if report.failed:
+        raise LakehouseError(f"{len(report.failed)} file(s) failed to import; see raw._batches")
+    return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)

@@ -1,79 +1,30 @@
-"""The main pipeline: services up, dbt build on the lake, export to gold.
+"""The pipeline flows: the full run of `make run`, and the scheduled runs that compose the same steps.
 
-Later issues add ingestion, anomaly alerts, recovery and backups as their own flows chained here.
-`make run` runs :func:`pipeline` once; `python -m flows --help` lists the commands.
+Every flow that writes to the lake takes the pipeline lock first (lakehouse.runlock): runs never overlap.
+`python -m flows --help` lists the commands; flows/deployments.py schedules them.
 """
 
 from __future__ import annotations
 
-import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.ingest import ingest_demo
+from flows.ingest import IngestSummary, ingest_demo, ingest_master_data, ingest_order_lines
+from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
+from flows.transform import transform
 from lakehouse import export, services
-from lakehouse.config import REPO_ROOT, load_settings
-from lakehouse.errors import LakehouseError, first_line
+from lakehouse.config import load_settings
 from lakehouse.runlock import pipeline_lock
 
 
 @task(name="services-up", **TRANSIENT_RETRIES)
 def services_up() -> None:
-    logger = get_run_logger()
-    services.up(load_settings(), echo=logger.info)
-
-
-def dbt_runner():
-    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
-
-    settings = load_settings()
-    return PrefectDbtRunner(
-        settings=PrefectDbtSettings(
-            project_dir=REPO_ROOT,
-            profiles_dir=REPO_ROOT / "profiles",
-            target_path=settings.dbt_target_path,
-        ),
-        raise_on_failure=False,
-    )
-
-
-def dbt_failure_summary(results) -> list[str]:
-    """One line per failed node: its type, name, status and the first meaningful line of its message
-    (Spark errors arrive with tens of KB of Java stack; the full text is in dbt's log)."""
-    lines = []
-    for r in results:
-        if str(r.status) not in ("error", "fail", "runtime error"):
-            continue
-        message = r.message or ""
-        code = re.search(r"\[[A-Z_.]+\][^\n]*", message)
-        text = code.group(0) if code else first_line(message)
-        if code and "Exception: " in text:
-            text = text.split("Exception: ", 1)[1]
-        lines.append(f"{r.node.resource_type} {r.node.name} {r.status}: {text[:300]}")
-    return lines
-
-
-@flow(name="transform")
-def transform(select: str | None = None) -> None:
-    """`dbt build` on the lake target: seeds, snapshots, models and tests, one Prefect task per node.
-
-    A failed model or test fails the flow with the node's name and message, so nothing after it
-    (the gold export) runs and gold keeps its previous state.
-    """
-    args = ["build"]
-    if select:
-        args += ["--select", select]
-    res = dbt_runner().invoke(args)
-    if res.success:
-        return
-    if res.exception is not None:
-        raise LakehouseError(f"dbt build could not run: {first_line(str(res.exception))}")
-    failures = dbt_failure_summary(res.result.results)
-    get_run_logger().error("dbt build failed:\n%s", "\n".join(failures))
-    raise LakehouseError(f"dbt build failed on {len(failures)} node(s): " + " | ".join(failures[:3]))
+    services.up(load_settings(), echo=get_run_logger().info)
 
 
 @task(name="export-gold", **TRANSIENT_RETRIES)
@@ -85,7 +36,37 @@ def export_gold() -> list[export.ExportResult]:
     return results
 
 
-@flow(name="lakehouse-pipeline", log_prints=True)
+def _timed(report: RunReport, name: str, fn: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
+    t0 = time.monotonic()
+    value = fn()
+    report.step(name, describe(value), time.monotonic() - t0)
+    return value
+
+
+def _landed(s: IngestSummary) -> str:
+    return f"{s.batches_landed} batches landed ({s.rows_landed:,} rows), {s.batches_skipped} skipped"
+
+
+def _refresh(report: RunReport) -> None:
+    """Transform then export: the tail every run shares."""
+    _timed(
+        report, "transform (dbt build)", transform,
+        lambda o: f"{o.count('model', 'success')} models, {o.count('snapshot', 'success')} snapshots, "
+        f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed",
+    )  # fmt: skip
+    _timed(
+        report, "export gold", export_gold, lambda rs: f"{len(rs)} tables, {sum(r.rows for r in rs):,} rows"
+    )
+
+
+def _finish(report: RunReport) -> RunReport:
+    report.counts = layer_counts(load_settings())
+    create_markdown_artifact(markdown=report.markdown(), key="pipeline-summary", description=report.title)
+    get_run_logger().info("\n%s", report.text())
+    return report
+
+
+@flow(name="lakehouse-pipeline")
 def pipeline(
     seed: int = 42,
     days: int = 30,
@@ -94,34 +75,50 @@ def pipeline(
     products: int = 500,
     customers: int = 1_000,
     wait_for_lock_seconds: float = 0,
-) -> None:
-    """One run (ingest, transform, export), never overlapping another (see lakehouse.runlock)."""
+) -> RunReport:
+    """One full run: services up, ingest the demo dataset, dbt build, export to gold."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        _pipeline(
-            dict(seed=seed, days=days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,
-                 products=products, customers=customers)
+        report = RunReport("Lakehouse pipeline run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
+        _timed(
+            report, "ingest", lambda: ingest_demo(
+                seed=seed, days=days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,
+                products=products, customers=customers,
+            ), _landed,
         )  # fmt: skip
+        _refresh(report)
+        return _finish(report)
 
 
-def _pipeline(ingest_params: dict) -> None:
-    started = time.monotonic()
-    services_up()
-    t0 = time.monotonic()
-    landed = ingest_demo(**ingest_params)
-    t_ingest = time.monotonic() - t0
-    t0 = time.monotonic()
-    transform()
-    t_transform = time.monotonic() - t0
-    exported = export_gold()
-    lines = [
-        "# Lakehouse pipeline run",
-        "",
-        "| step | result |",
-        "|---|---|",
-        f"| ingest | {landed.batches_landed} batches landed ({landed.rows_landed:,} rows), "
-        f"{landed.batches_skipped} skipped, {t_ingest:.1f} s |",
-        f"| transform (dbt build) | {t_transform:.1f} s |",
-    ]
-    lines += [f"| export gold.{r.model.name} | {r.rows} rows, {r.seconds:.1f} s |" for r in exported]
-    lines.append(f"| total | {time.monotonic() - started:.1f} s |")
-    create_markdown_artifact(markdown="\n".join(lines), key="pipeline-summary")
+@flow(name="master-data")
+def master_data_run(seed: int = 42, horizon_days: int = 90, wait_for_lock_seconds: float = 600) -> RunReport:
+    """Daily: land the next day of master data, then transform (snapshots pick up the changes) and export."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Master data run")
+        _timed(report, "ingest master data", lambda: ingest_master_data(seed, horizon_days), _landed)
+        _refresh(report)
+        return _finish(report)
+
+
+@flow(name="order-lines")
+def order_lines_run(
+    seed: int = 42, horizon_days: int = 90, hours: int = 2, wait_for_lock_seconds: float = 600
+) -> RunReport:
+    """Every 2 hours: land the next hourly order-line batches, then transform and export."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Order lines run")
+        _timed(
+            report, "ingest order lines", lambda: ingest_order_lines(seed, horizon_days, hours=hours), _landed
+        )
+        _refresh(report)
+        return _finish(report)
+
+
+@flow(name="recovery")
+def recovery_run(wait_for_lock_seconds: float = 600) -> RunReport:
+    """Daily after master data: re-validate the quarantine against the current master data (a dbt build
+    moves rows that now pass into the fact exactly once) and export."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Quarantine recovery run")
+        _refresh(report)
+        return _finish(report)

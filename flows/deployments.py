@@ -1,0 +1,53 @@
+"""Deployments and schedules (UTC), served by `make serve` (`python -m flows serve`).
+
+| deployment          | flow         | schedule                   |
+|---------------------|--------------|----------------------------|
+| master-data-daily   | master-data  | daily 06:00                |
+| order-lines-2h      | order-lines  | every 2 hours              |
+| recovery-daily      | recovery     | daily 07:00, after master  |
+| gold-backup-daily   | gold-backup  | daily 02:00                |
+| full-pipeline       | pipeline     | on demand                  |
+
+Anomaly detection runs inside every transform, right after it (not on a schedule of its own). Each
+deployment has `concurrency_limit=1`; across deployments the pipeline lock keeps runs from overlapping
+(a run waits up to `wait_for_lock_seconds` for the one before it).
+"""
+
+from __future__ import annotations
+
+from prefect.schedules import Cron
+
+SCHEDULES = {
+    "master-data-daily": "0 6 * * *",
+    "order-lines-2h": "0 */2 * * *",
+    "recovery-daily": "0 7 * * *",
+    "gold-backup-daily": "0 2 * * *",
+}
+
+
+def deployments(seed: int = 42, horizon_days: int = 90) -> list:
+    from flows.maintenance import gold_backup
+    from flows.pipeline import master_data_run, order_lines_run, pipeline, recovery_run
+
+    def cron(name: str) -> list[Cron]:
+        return [Cron(SCHEDULES[name], timezone="UTC")]
+
+    sim = {"seed": seed, "horizon_days": horizon_days}
+    return [
+        master_data_run.to_deployment(
+            name="master-data-daily", schedules=cron("master-data-daily"), parameters=sim,
+            concurrency_limit=1, tags=["daily", "ingest"],
+        ),
+        order_lines_run.to_deployment(
+            name="order-lines-2h", schedules=cron("order-lines-2h"), parameters={**sim, "hours": 2},
+            concurrency_limit=1, tags=["hourly", "ingest"],
+        ),
+        recovery_run.to_deployment(
+            name="recovery-daily", schedules=cron("recovery-daily"), concurrency_limit=1, tags=["daily"],
+        ),
+        gold_backup.to_deployment(
+            name="gold-backup-daily", schedules=cron("gold-backup-daily"), parameters={"keep_days": 7},
+            concurrency_limit=1, tags=["daily", "gold"],
+        ),
+        pipeline.to_deployment(name="full-pipeline", concurrency_limit=1, tags=["manual"]),
+    ]  # fmt: skip

@@ -1,0 +1,17 @@
+"""Maintenance flows: gold backups."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from lakehouse.config import load_settings
+
+
+@flow(name="gold-backup")
+def gold_backup(keep_days: int = 7) -> str:
+    """`pg_dump` of the gold database (custom format, compressed, named by time), keeping `keep_days`."""
+    from lakehouse import backup
+
+    path = backup.backup(load_settings(), keep_days=keep_days)
+    get_run_logger().info("gold backup written to %s", path)
+    return str(path)

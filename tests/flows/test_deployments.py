@@ -1,0 +1,31 @@
+"""Deployments carry the seed project's schedules and safe concurrency."""
+
+from __future__ import annotations
+
+from flows.deployments import SCHEDULES, deployments
+
+
+def test_every_scheduled_deployment_has_its_cron_in_utc_and_one_run_at_a_time():
+    by_name = {d.name: d for d in deployments(seed=7, horizon_days=30)}
+    assert set(SCHEDULES) <= set(by_name)
+    for name, cron in SCHEDULES.items():
+        (schedule,) = by_name[name].schedules
+        assert schedule.schedule.cron == cron
+        assert schedule.schedule.timezone == "UTC"
+    for d in by_name.values():
+        assert d.concurrency_limit == 1
+
+
+def test_schedules_follow_the_seed_project():
+    assert SCHEDULES["order-lines-2h"] == "0 */2 * * *"
+    assert SCHEDULES["gold-backup-daily"] == "0 2 * * *"
+    assert SCHEDULES["recovery-daily"] == "0 7 * * *"
+    # recovery runs after the master data of the day has landed
+    assert int(SCHEDULES["master-data-daily"].split()[1]) < int(SCHEDULES["recovery-daily"].split()[1])
+
+
+def test_simulation_parameters_reach_the_ingest_deployments():
+    by_name = {d.name: d for d in deployments(seed=7, horizon_days=30)}
+    assert by_name["master-data-daily"].parameters == {"seed": 7, "horizon_days": 30}
+    assert by_name["order-lines-2h"].parameters == {"seed": 7, "horizon_days": 30, "hours": 2}
+    assert by_name["full-pipeline"].schedules in (None, [])
