@@ -95,6 +95,7 @@ def master_data_run(seed: int = 42, horizon_days: int = 90, wait_for_lock_second
     """Daily: land the next day of master data, then transform (snapshots pick up the changes) and export."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         report = RunReport("Master data run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
         _timed(report, "ingest master data", lambda: ingest_master_data(seed, horizon_days), _landed)
         _refresh(report)
         return _finish(report)
@@ -107,6 +108,7 @@ def order_lines_run(
     """Every 2 hours: land the next hourly order-line batches, then transform and export."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         report = RunReport("Order lines run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
         _timed(
             report, "ingest order lines", lambda: ingest_order_lines(seed, horizon_days, hours=hours), _landed
         )
@@ -120,5 +122,6 @@ def recovery_run(wait_for_lock_seconds: float = 600) -> RunReport:
     moves rows that now pass into the fact exactly once) and export."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         report = RunReport("Quarantine recovery run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
         _refresh(report)
         return _finish(report)

@@ -79,7 +79,9 @@ def run_dbt(args: list[str], target: str | None = None) -> DbtOutcome:
 def transform(select: str | None = None) -> DbtOutcome:
     """`dbt build` on the lake target: seeds, snapshots, models and tests (the quarantine is re-validated
     against the current master data on every build). Nothing after a failure runs: gold keeps its state."""
-    args = ["build"]
+    # --fail-fast: the first failure stops the build (nothing after it would be exported anyway), so a
+    # broken connection or a failed test costs seconds, not one timeout per remaining node.
+    args = ["build", "--fail-fast"]
     if select:
         args += ["--select", select]
     return run_dbt(args)
