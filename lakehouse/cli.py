@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -78,10 +79,55 @@ def logs(settings, service: str | None, lines: int) -> None:
 
 
 @main.command("gold-url")
+@click.option(
+    "--role",
+    type=click.Choice(["owner", "reader", "writer"]),
+    default="owner",
+    show_default=True,
+    help="reader: the read-only BI role (`make gold-url` default); writer: the pipeline's role.",
+)
 @click.pass_obj
-def gold_url(settings) -> None:
+def gold_url(settings, role: str) -> None:
     """Print the libpq URL of the gold database (for psql or a BI tool)."""
-    click.echo(settings.gold_url)
+    from lakehouse import gold
+
+    if role != "owner":
+        gold.ensure_gold(settings)  # the role exists before anyone connects with it
+    click.echo(gold.role_url(settings, role))
+
+
+@main.command("gold-setup")
+@click.pass_obj
+def gold_setup(settings) -> None:
+    """Create or repair the gold roles (gold_reader, gold_writer), schemas and grants."""
+    from lakehouse import gold
+
+    gold.ensure_gold(settings)
+    click.echo(f"gold: roles {gold.READER}, {gold.WRITER} and schemas in place")
+
+
+@main.command("backup")
+@click.pass_obj
+def backup_cmd(settings) -> None:
+    """pg_dump the gold database (custom format, compressed), delete backups past the retention."""
+    from lakehouse import backup
+
+    path = backup.backup(settings)
+    click.echo(f"backup: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    for stamp, old in backup.list_backups(settings):
+        click.echo(f"  {stamp:%Y-%m-%d %H:%M:%S} UTC  {old.name}")
+
+
+@main.command("restore")
+@click.argument("backup_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--database", required=True, help="New database to restore into (must not exist).")
+@click.pass_obj
+def restore_cmd(settings, backup_file: Path | None, database: str) -> None:
+    """Restore a backup (default: the newest) into a NEW database."""
+    from lakehouse import backup
+
+    used = backup.restore(settings, database, backup_file)
+    click.echo(f"restored {used.name} into database {database}")
 
 
 @main.command("env")

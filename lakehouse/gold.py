@@ -47,6 +47,7 @@ def role_url(settings: Settings, role: str) -> str:
     """The gold URL with ``role``'s credentials ('owner' is the URL as configured)."""
     if role == "owner":
         return settings.gold_url
+    role = {"reader": READER, "writer": WRITER}.get(role, role)
     if role not in _PASSWORD_VARS:
         raise LakehouseError(f"Unknown gold role {role!r}: use reader, writer or owner.")
     url = urlparse(settings.gold_url)
