@@ -1,0 +1,119 @@
+"""Gold export speed: prints `name: value unit` lines (make bench).
+
+1. A 1M-row order-line-like Iceberg fact (written by Spark in schema `bench_gold`) exported lake -> gold
+   (read the Iceberg files, COPY, primary key and indexes built, reconciled, swapped in) versus `psql \\copy`
+   of the same rows from a CSV file into a bare table (no key, no index) on the same server in the same run.
+2. An hourly export of 10,000 new lines on top of the 1M exported ones (incremental upsert) versus exporting
+   those 10,000 lines into an empty gold.
+Needs the services (`make up`); uses the configured ones; its tables stay in its own bench schemas.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+import pyarrow.csv as pacsv
+
+from lakehouse import export, gold, services
+from lakehouse.config import load_settings
+from lakehouse.export import GoldModel
+from lakehouse.sql import SparkSQL
+
+SCHEMA = "bench_gold"
+ROWS = int(os.environ.get("BENCH_GOLD_ROWS", "1000000"))
+HOURLY = 10_000
+
+
+def lines_sql(start: int, n: int, loaded_at: str) -> str:
+    return (
+        f"select sha2(cast(id as string), 256) as order_line_key, "
+        f"concat('2024-', lpad(cast(id % 12 + 1 as string), 2, '0')) as invoice_month, "
+        f"concat('INV', cast(id div 4 as string)) as invoice_no, "
+        f"concat('P', cast(id % 5000 as string)) as stock_code, "
+        f"sha2(concat('p', cast(id % 5000 as string)), 256) as product_sk, "
+        f"concat('C', cast(id % 20000 as string)) as customer_sk, "
+        f"element_at(array('GB','FR','DE','NL','ES'), cast(id % 5 + 1 as int)) as country_id, "
+        f"timestamp '2024-01-01 00:00:00' + make_interval(0, 0, 0, 0, 0, 0, id * 30) as invoice_ts, "
+        f"cast(id % 7 + 1 as bigint) as quantity, cast((id % 1000) / 10.0 as decimal(18,2)) as unit_price, "
+        f"cast((id % 7 + 1) * (id % 1000) / 10.0 as decimal(18,2)) as amount, "
+        f"concat('batch-', cast(id div 10000 as string)) as _batch_id, "
+        f"timestamp '{loaded_at}' as _loaded_at from range({start}, {start + n})"
+    )
+
+
+def fact_model(name: str) -> GoldModel:
+    return GoldModel(
+        name=name, lake_relation=f"{SCHEMA}.{name}", primary_key=("order_line_key", "invoice_month"),
+        index_columns=("product_sk", "customer_sk"), incremental=True,
+    )  # fmt: skip
+
+
+def main() -> None:
+    settings = load_settings()
+    services.up(settings, echo=lambda _m: None)
+    gold.ensure_gold(settings)
+    with SparkSQL(settings) as spark:
+        spark.execute(f"create database if not exists {SCHEMA}")
+        for name, rows in (("fct_lines_1m", ROWS), ("fct_lines_10k", HOURLY)):
+            spark.execute(f"drop table if exists {SCHEMA}.{name}")
+            spark.execute(
+                f"create table {SCHEMA}.{name} using iceberg partitioned by (invoice_month) "
+                f"as {lines_sql(0 if rows == ROWS else ROWS, rows, '2024-02-01 00:00:00')}"
+            )
+        data = export.read_lake_table(spark, f"{SCHEMA}.fct_lines_1m")
+    with psycopg.connect(settings.gold_url, autocommit=True) as conn:
+        for name in ("fct_lines_1m", "fct_lines_10k"):
+            conn.execute(f"drop table if exists gold_marts.{name}")
+            conn.execute("delete from gold_marts._export_state where table_name = %s", (name,))
+
+    # lake -> gold, until queryable with its keys and indexes
+    t0 = time.monotonic()
+    export.export_gold(settings, models=[fact_model("fct_lines_1m")])
+    export_s = time.monotonic() - t0
+
+    # the practical limit: psql \copy from CSV into a bare table of the same server
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "lines.csv"
+        pacsv.write_csv(data, csv, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        columns = ", ".join(f"{f.name} {export.pg_type(f.type)}" for f in data.schema)
+        with psycopg.connect(settings.gold_url, autocommit=True) as conn:
+            conn.execute("create schema if not exists bench_copy")
+            conn.execute("drop table if exists bench_copy.lines")
+            conn.execute(f"create table bench_copy.lines ({columns})")
+        psql = str(services.pg_bin_dir() / "psql")
+        t0 = time.monotonic()
+        subprocess.run(
+            [psql, settings.gold_url, "-q", "-c", f"\\copy bench_copy.lines from '{csv}' with (format csv)"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        copy_s = time.monotonic() - t0
+    print(f"gold_export_1m_rows_per_s: {ROWS / export_s:.0f} rows/s")
+    print(f"gold_export_1m_seconds: {export_s:.2f} s")
+    print(f"psql_copy_bare_1m_rows_per_s: {ROWS / copy_s:.0f} rows/s")
+    print(f"gold_export_vs_psql_copy: {copy_s / export_s * 100:.0f} %")
+
+    # hourly: 10k new lines on top of 1M exported ones, vs the same 10k into an empty gold
+    with SparkSQL(settings) as spark:
+        spark.execute(f"insert into {SCHEMA}.fct_lines_1m {lines_sql(ROWS, HOURLY, '2024-02-01 01:00:00')}")
+    t0 = time.monotonic()
+    hourly = export.export_gold(settings, models=[fact_model("fct_lines_1m")])
+    hourly_s = time.monotonic() - t0
+    assert hourly[0].mode == "upsert" and hourly[0].changed_rows == HOURLY, hourly
+    t0 = time.monotonic()
+    export.export_gold(settings, models=[fact_model("fct_lines_10k")])
+    empty_s = time.monotonic() - t0
+    print(f"gold_hourly_10k_on_1m_seconds: {hourly_s:.2f} s")
+    print(f"gold_10k_into_empty_seconds: {empty_s:.2f} s")
+    print(f"gold_hourly_vs_empty_ratio: {hourly_s / empty_s:.2f} x")
+
+
+if __name__ == "__main__":
+    main()
