@@ -46,7 +46,7 @@ from lakehouse import services  # noqa: E402
 from lakehouse.config import load_settings  # noqa: E402
 from lakehouse.sql import SparkSQL  # noqa: E402
 from tests.warehouse import rawdata  # noqa: E402
-from tests.warehouse.conftest import reset_lake  # noqa: E402
+from tests.warehouse.conftest import WAREHOUSE_SELECTION, reset_lake  # noqa: E402
 
 FACT_ROWS = int(os.environ.get("BENCH_FACT_ROWS", "2000000"))
 BATCH_ROWS = int(os.environ.get("BENCH_BATCH_ROWS", "10000"))
@@ -135,7 +135,14 @@ def main() -> None:
         with SparkSQL(settings) as spark:
             reset_lake(spark)
             land_master_data(spark)
-            dbt(settings, "build", "--exclude", "resource_type:test", "resource_type:unit_test")
+            dbt(
+                settings,
+                "build",
+                *WAREHOUSE_SELECTION,
+                "--exclude",
+                "resource_type:test",
+                "resource_type:unit_test",
+            )
 
             # one batch on an empty fact
             land_order_lines(spark, "bench-hour-1", BATCH_ROWS, 10_000_000_000, "2025-12-01 00:00:00", 1)
@@ -146,7 +153,12 @@ def main() -> None:
             # bulk: the fact grows to FACT_ROWS lines over two years
             land_order_lines(spark, "bench-bulk", FACT_ROWS, 0, "2024-01-01 00:00:00", 730)
             bulk, results = dbt(
-                settings, "build", "--exclude", "resource_type:test", "resource_type:unit_test"
+                settings,
+                "build",
+                *WAREHOUSE_SELECTION,
+                "--exclude",
+                "resource_type:test",
+                "resource_type:unit_test",
             )
             say("bulk_load_build", bulk, "s")
             layers: dict[str, float] = defaultdict(float)

@@ -13,7 +13,84 @@
     'is_date_ambiguous', 'is_cancellation', 'customer_id', 'country_id', 'charged_unit_price',
     'line_description', 'source_layout', 'invoice_date_raw', 'raw_payload',
     '_batch_id', '_source_file', '_row_number', '_ingested_at',
-] %}
+] -%}
+
+{#- which raw batches this run reads: literals, so Spark prunes the raw partitions -#}
+{%- if state.batches is none -%}
+{%- set incoming_filter = 'true' -%}
+{%- elif state.batches | length == 0 -%}
+{%- set incoming_filter = 'false' -%}
+{%- else -%}
+{%- set incoming_filter = '_batch_id in (' ~ sql_string_list(state.batches) ~ ')' -%}
+{%- endif -%}
+
+{#- the open quarantine of the previous runs -#}
+{%- if state.quarantine -%}
+{%- set quarantined_sql -%}
+select
+    {{ line_columns | join(', ') }},
+    false as is_duplicate_in_batch,
+    'quarantine' as candidate_origin,
+    first_seen_at,
+    attempts as previous_attempts,
+    cast(null as string) as previous_product_sk,
+    cast(null as decimal(18, 4)) as previous_list_unit_price_gbp
+from {{ state.quarantine }}
+where status = 'open'
+{%- endset -%}
+{%- else -%}
+{%- set quarantined_sql = 'select * from incoming where false' -%}
+{%- endif -%}
+
+{#- fact lines of products whose price versions changed since the last run, from the first changed day on -#}
+{%- if state.fact and state.price_changes -%}
+{%- set repricing_sql -%}
+select
+{%- for column in line_columns %}
+{%- if column in ('is_date_error', 'is_date_ambiguous') %}
+    false as {{ column }},
+{%- elif column in ('invoice_date_raw', 'raw_payload') %}
+    cast(null as string) as {{ column }},
+{%- else %}
+    fct.{{ column }},
+{%- endif %}
+{%- endfor %}
+    false as is_duplicate_in_batch,
+    'repricing' as candidate_origin,
+    cast(null as timestamp) as first_seen_at,
+    0 as previous_attempts,
+    fct.product_sk as previous_product_sk,
+    fct.list_unit_price_gbp as previous_list_unit_price_gbp
+from {{ state.fact }} as fct
+inner join values
+{%- for stock_code, first_price_date in state.price_changes %}
+    ('{{ stock_code }}', date '{{ first_price_date }}'){{ ',' if not loop.last }}
+{%- endfor %}
+    as changed (stock_code, first_price_date)
+    on fct.stock_code = changed.stock_code
+    and fct.invoice_ts >= cast(changed.first_price_date as timestamp)
+where fct.invoice_month >= '{{ (state.price_changes | map(attribute=1) | min)[:7] }}'
+{%- endset -%}
+{%- else -%}
+{%- set repricing_sql = 'select * from incoming where false' -%}
+{%- endif -%}
+
+{#- keys already in the fact, in the months the new batches touch only -#}
+{%- if state.fact and state.months -%}
+{%- set fact_keys_sql -%}
+select order_line_key, invoice_month, _batch_id as fact_batch_id
+from {{ state.fact }}
+where invoice_month in ({{ sql_string_list(state.months) }})
+{%- endset -%}
+{%- else -%}
+{%- set fact_keys_sql -%}
+select
+    cast(null as string) as order_line_key,
+    cast(null as string) as invoice_month,
+    cast(null as string) as fact_batch_id
+where false
+{%- endset -%}
+{%- endif %}
 
 with
 
@@ -60,66 +137,19 @@ incoming as (
         cast(null as string) as previous_product_sk,
         cast(null as decimal(18, 4)) as previous_list_unit_price_gbp
     from order_lines
-    {% if state.batches is none -%}
-    where true
-    {%- elif state.batches | length == 0 -%}
-    where false
-    {%- else -%}
-    where _batch_id in ({{ sql_string_list(state.batches) }})
-    {%- endif %}
+    where {{ incoming_filter }}
 
 ),
 
 quarantined as (
 
-    {% if state.quarantine -%}
-    select
-        {{ line_columns | join(',\n        ') }},
-        false as is_duplicate_in_batch,
-        'quarantine' as candidate_origin,
-        first_seen_at,
-        attempts as previous_attempts,
-        cast(null as string) as previous_product_sk,
-        cast(null as decimal(18, 4)) as previous_list_unit_price_gbp
-    from {{ state.quarantine }}
-    where status = 'open'
-    {%- else -%}
-    select * from incoming where false
-    {%- endif %}
+    {{ quarantined_sql }}
 
 ),
 
 repricing as (
 
-    {% if state.fact and state.price_changes -%}
-    select
-        {%- for column in line_columns %}
-        {%- if column in ('is_date_error', 'is_date_ambiguous') %}
-        false as {{ column }},
-        {%- elif column in ('invoice_date_raw', 'raw_payload') %}
-        cast(null as string) as {{ column }},
-        {%- else %}
-        fct.{{ column }},
-        {%- endif %}
-        {%- endfor %}
-        false as is_duplicate_in_batch,
-        'repricing' as candidate_origin,
-        cast(null as timestamp) as first_seen_at,
-        0 as previous_attempts,
-        fct.product_sk as previous_product_sk,
-        fct.list_unit_price_gbp as previous_list_unit_price_gbp
-    from {{ state.fact }} as fct
-    inner join values
-        {%- for stock_code, first_price_date in state.price_changes %}
-            ('{{ stock_code }}', date '{{ first_price_date }}'){{ ',' if not loop.last }}
-        {%- endfor %}
-        as changed (stock_code, first_price_date)
-        on fct.stock_code = changed.stock_code
-        and fct.invoice_ts >= cast(changed.first_price_date as timestamp)
-    where fct.invoice_month >= '{{ (state.price_changes | map(attribute=1) | min)[:7] }}'
-    {%- else -%}
-    select * from incoming where false
-    {%- endif %}
+    {{ repricing_sql }}
 
 ),
 
@@ -137,20 +167,7 @@ candidates as (
 
 fact_keys as (
 
-    {% if state.fact and state.months -%}
-    select
-        order_line_key,
-        invoice_month,
-        _batch_id as fact_batch_id
-    from {{ state.fact }}
-    where invoice_month in ({{ sql_string_list(state.months) }})
-    {%- else -%}
-    select
-        cast(null as string) as order_line_key,
-        cast(null as string) as invoice_month,
-        cast(null as string) as fact_batch_id
-    where false
-    {%- endif %}
+    {{ fact_keys_sql }}
 
 ),
 
@@ -185,7 +202,7 @@ candidates_deduplicated as (
     from candidates_ranked
     left join fact_keys
         on candidates_ranked.order_line_key = fact_keys.order_line_key
-        and candidates_ranked.invoice_month = fact_keys.invoice_month
+            and candidates_ranked.invoice_month = fact_keys.invoice_month
 
 ),
 
@@ -221,7 +238,7 @@ rate_windows as (
 lines_looked_up as (
 
     select /*+ broadcast(known_products, price, countries, customer, line_rate, reporting_rate) */
-        lines.*,
+        candidate.*,
         known_products.stock_code is not null as is_known_product,
         countries.country_id is not null as is_known_country,
         coalesce(countries.currency_code, 'GBP') as currency_code,
@@ -230,27 +247,27 @@ lines_looked_up as (
         coalesce(customer.customer_sk, '-1') as customer_sk,
         line_rate.rate_to_gbp as line_rate_to_gbp,
         reporting_rate.rate_to_gbp as reporting_rate_to_gbp
-    from candidates_deduplicated as lines
+    from candidates_deduplicated as candidate
     left join known_products
-        on lines.stock_code = known_products.stock_code
+        on candidate.stock_code = known_products.stock_code
     left join product_windows as price
-        on lines.stock_code = price.stock_code
-        and lines.invoice_ts >= price.valid_from
-        and lines.invoice_ts < price.valid_to
+        on candidate.stock_code = price.stock_code
+            and candidate.invoice_ts >= price.valid_from
+            and candidate.invoice_ts < price.valid_to
     left join countries
-        on lines.country_id = countries.country_id
+        on candidate.country_id = countries.country_id
     left join customer_windows as customer
-        on lines.customer_id = customer.customer_id
-        and lines.invoice_ts >= customer.valid_from
-        and lines.invoice_ts < customer.valid_to
+        on candidate.customer_id = customer.customer_id
+            and candidate.invoice_ts >= customer.valid_from
+            and candidate.invoice_ts < customer.valid_to
     left join rate_windows as line_rate
         on coalesce(countries.currency_code, 'GBP') = line_rate.currency_code
-        and lines.invoice_ts >= line_rate.valid_from
-        and lines.invoice_ts < line_rate.valid_to
+            and candidate.invoice_ts >= line_rate.valid_from
+            and candidate.invoice_ts < line_rate.valid_to
     left join rate_windows as reporting_rate
         on reporting_rate.currency_code = '{{ var("reporting_currency") }}'
-        and lines.invoice_ts >= reporting_rate.valid_from
-        and lines.invoice_ts < reporting_rate.valid_to
+            and candidate.invoice_ts >= reporting_rate.valid_from
+            and candidate.invoice_ts < reporting_rate.valid_to
 
 ),
 
@@ -362,11 +379,11 @@ final as (
     from lines_priced
     -- a re-priced line whose version and price did not change needs no merge
     where not (
-        candidate_origin = 'repricing'
-        and validation_status = 'repriced'
-        and product_sk <=> previous_product_sk
-        and list_unit_price_gbp <=> previous_list_unit_price_gbp
-    )
+            candidate_origin = 'repricing'
+            and validation_status = 'repriced'
+            and product_sk <=> previous_product_sk
+            and list_unit_price_gbp <=> previous_list_unit_price_gbp
+        )
 
 )
 

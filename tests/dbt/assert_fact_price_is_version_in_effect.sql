@@ -24,7 +24,8 @@ select
 from fact_lines
 left join product_windows
     on fact_lines.stock_code = product_windows.stock_code
-    and fact_lines.invoice_ts >= product_windows.valid_from
-    and fact_lines.invoice_ts < product_windows.valid_to
-where not (fact_lines.product_sk <=> product_windows.product_sk)
-    or not (fact_lines.list_unit_price_gbp <=> product_windows.unit_price)
+        and fact_lines.invoice_ts >= product_windows.valid_from
+        and fact_lines.invoice_ts < product_windows.valid_to
+where
+    (fact_lines.product_sk <=> product_windows.product_sk) = false
+    or (fact_lines.list_unit_price_gbp <=> product_windows.unit_price) = false

@@ -16,11 +16,12 @@ fact_lines as (
 fact_counts as (
 
     select
-        order_line_key,
+        fact_lines.order_line_key,
         count(*) as fact_rows
     from fact_lines
-    where order_line_key in (select order_line_key from quarantined_lines)
-    group by order_line_key
+    left semi join quarantined_lines
+        on fact_lines.order_line_key = quarantined_lines.order_line_key
+    group by fact_lines.order_line_key
 
 )
 

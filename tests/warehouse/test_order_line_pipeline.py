@@ -182,7 +182,16 @@ def test_late_product_recovers_exactly_once_with_as_of_price(fresh_lake, dbt):
     assert audit(spark)["ol-a"] == (7, 5, 1, 1, 0)
 
     # a further run keeps it exactly once
-    dbt("build", "--select", "int_order_lines__validated+")
+    dbt(
+        "build",
+        "--select",
+        "int_order_lines__validated",
+        "fct_order_lines",
+        "quarantine_order_lines",
+        "audit_batch_reconciliation",
+        "--indirect-selection",
+        "cautious",
+    )
     assert spark.scalar("select count(*) from marts.fct_order_lines where stock_code = 'P9'") == 1
     assert (
         spark.scalar("select status from marts.quarantine_order_lines where invoice_no = '1003'")

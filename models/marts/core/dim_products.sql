@@ -18,11 +18,12 @@ version_changes as (
         category,
         unit_price,
         price_date,
-        not (
+        coalesce(
             unit_price <=> lag(unit_price) over by_price_date
             and product_name <=> lag(product_name) over by_price_date
-            and category <=> lag(category) over by_price_date
-        ) as starts_window
+            and category <=> lag(category) over by_price_date,
+            false
+        ) as repeats_previous_version
     from price_versions
     window by_price_date as (partition by stock_code order by price_date)
 
@@ -45,7 +46,7 @@ validity_windows as (
         ) as valid_to,
         lead(price_date) over by_price_date is null as is_current
     from version_changes
-    where starts_window
+    where not repeats_previous_version
     window by_price_date as (partition by stock_code order by price_date)
 
 )

@@ -14,6 +14,17 @@ customers as (
 
 ),
 
+current_customers as (
+
+    select
+        customer_id,
+        segment,
+        country_id
+    from customers
+    where is_current
+
+),
+
 customer_orders as (
 
     select
@@ -77,9 +88,8 @@ final as (
             else '11+'
         end as order_frequency_band
     from scored
-    left join customers as current_customers
+    left join current_customers
         on scored.customer_id = current_customers.customer_id
-        and current_customers.is_current
 
 )
 

@@ -14,6 +14,13 @@
     )
 }}
 
+{%- if is_incremental() %}
+    {%- set previous_counts_sql = 'select batch_id, duplicate_rows from ' ~ this %}
+{%- else %}
+    {%- set previous_counts_sql =
+        'select cast(null as string) as batch_id, cast(null as bigint) as duplicate_rows where false' %}
+{%- endif %}
+
 with
 
 validated_lines as (
@@ -52,50 +59,47 @@ touched_batches as (
 
 ),
 
-{% if is_incremental() %}
 previous_counts as (
 
-    select
-        batch_id,
-        duplicate_rows
-    from {{ this }}
-    where batch_id in (select batch_id from touched_batches)
+    {{ previous_counts_sql }}
 
 ),
-{% endif %}
 
 landed as (
 
     select
-        batch_id,
+        raw_order_lines.batch_id,
         count(*) as landed_rows,
-        min(_ingested_at) as ingested_at
+        min(raw_order_lines._ingested_at) as ingested_at
     from raw_order_lines
-    where batch_id in (select batch_id from touched_batches)
-    group by batch_id
+    left semi join touched_batches
+        on raw_order_lines.batch_id = touched_batches.batch_id
+    group by raw_order_lines.batch_id
 
 ),
 
 in_fact as (
 
     select
-        _batch_id as batch_id,
+        fact_lines._batch_id as batch_id,
         count(*) as fact_rows
     from fact_lines
-    where _batch_id in (select batch_id from touched_batches)
-    group by _batch_id
+    left semi join touched_batches
+        on fact_lines._batch_id = touched_batches.batch_id
+    group by fact_lines._batch_id
 
 ),
 
 in_quarantine as (
 
     select
-        _batch_id as batch_id,
-        count_if(status = 'open') as quarantined_rows,
-        count_if(status = 'recovered') as recovered_rows
+        quarantined_lines._batch_id as batch_id,
+        count_if(quarantined_lines.status = 'open') as quarantined_rows,
+        count_if(quarantined_lines.status = 'recovered') as recovered_rows
     from quarantined_lines
-    where _batch_id in (select batch_id from touched_batches)
-    group by _batch_id
+    left semi join touched_batches
+        on quarantined_lines._batch_id = touched_batches.batch_id
+    group by quarantined_lines._batch_id
 
 ),
 
@@ -108,22 +112,16 @@ reconciled as (
         coalesce(in_fact.fact_rows, 0) as fact_rows,
         coalesce(in_quarantine.quarantined_rows, 0) as quarantined_rows,
         coalesce(in_quarantine.recovered_rows, 0) as recovered_rows,
-        {% if is_incremental() -%}
         case
             when touched_batches.is_new_batch then touched_batches.duplicates_this_run
             else coalesce(previous_counts.duplicate_rows, 0)
         end as duplicate_rows,
-        {%- else -%}
-        touched_batches.duplicates_this_run as duplicate_rows,
-        {%- endif %}
         cast('{{ run_started_at }}' as timestamp) as processed_at
     from touched_batches
     left join landed on touched_batches.batch_id = landed.batch_id
     left join in_fact on touched_batches.batch_id = in_fact.batch_id
     left join in_quarantine on touched_batches.batch_id = in_quarantine.batch_id
-    {% if is_incremental() -%}
     left join previous_counts on touched_batches.batch_id = previous_counts.batch_id
-    {%- endif %}
 
 ),
 
