@@ -45,10 +45,14 @@ def run(wait: float, **params) -> None:
     from flows.pipeline import pipeline  # Prefect configures its console logging on import
 
     _run(pipeline, wait_for_lock_seconds=wait, **params)
+    from lakehouse.gold import role_url
+
     settings = load_settings()
+    reader = role_url(settings, "reader")
     click.echo(
-        "\nGold is loaded. Connect a BI tool or psql with:  make gold-url"
-        f"\nLogs: {settings.log_dir}   dbt docs: make docs   services: make status / make down"
+        "\nGold is loaded. Connect a BI tool (read-only role gold_reader) or psql:\n"
+        f'  psql "{reader}"      (also: make gold-url)\n'
+        f"Logs: {settings.log_dir}   dbt docs: make docs   services: make status / make down"
     )
 
 

@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.ingest import IngestSummary, ingest_demo, ingest_master_data, ingest_order_lines
 from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
-from flows.transform import transform
+from flows.transform import run_dbt, transform
 from lakehouse import export, services
 from lakehouse.config import load_settings
 from lakehouse.runlock import pipeline_lock
@@ -55,8 +55,14 @@ def _refresh(report: RunReport) -> None:
         f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed",
     )  # fmt: skip
     _timed(
-        report, "export gold", export_gold, lambda rs: f"{len(rs)} tables, {sum(r.rows for r in rs):,} rows"
-    )
+        report, "export gold", export_gold,
+        lambda rs: f"{len(rs)} tables, {sum(r.changed_rows for r in rs):,} rows changed "
+        f"({sum(1 for r in rs if r.mode == 'unchanged')} unchanged)",
+    )  # fmt: skip
+    _timed(
+        report, "gold BI layer (dbt build --target gold)", lambda: run_dbt(["build"], target="gold"),
+        lambda o: f"{o.count('model', 'success')} views, tests {o.count('test', 'pass')} passed",
+    )  # fmt: skip
 
 
 def _finish(report: RunReport) -> RunReport:

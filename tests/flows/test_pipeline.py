@@ -51,21 +51,21 @@ def lake_state(settings) -> dict[str, tuple]:
 
 
 def gold_state(settings) -> dict[str, tuple]:
-    """Per gold table: row count and the sum of every numeric column."""
+    """Per exported table (gold_marts): row count and the sum of every numeric column."""
     state = {}
     with psycopg.connect(settings.gold_url) as conn:
         tables = conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'gold' order by 1"
+            "select table_name from information_schema.tables where table_schema = 'gold_marts' order by 1"
         ).fetchall()
         for (table,) in tables:
             numeric = conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'gold' "
+                "select column_name from information_schema.columns where table_schema = 'gold_marts' "
                 "and table_name = %s and data_type in ('integer', 'bigint', 'numeric', 'smallint') "
                 "order by ordinal_position",
                 (table,),
             ).fetchall()
             sums = "".join(f', sum("{c}")' for (c,) in numeric)
-            state[table] = tuple(conn.execute(f'select count(*){sums} from gold."{table}"').fetchone())
+            state[table] = tuple(conn.execute(f'select count(*){sums} from gold_marts."{table}"').fetchone())
     return state
 
 
@@ -90,7 +90,10 @@ def test_1_full_run_builds_lake_and_gold(lake, prefect_harness):
 
     report = pipeline(**SMALL)
     steps = {name: result for name, result, _sec in report.steps}
-    assert set(steps) == {"services up", "ingest", "transform (dbt build)", "export gold"}
+    assert set(steps) == {
+        "services up", "ingest", "transform (dbt build)", "export gold",
+        "gold BI layer (dbt build --target gold)",
+    }  # fmt: skip
     assert "0 failed" in steps["transform (dbt build)"]
     counts = report.counts
     assert counts["raw order lines"] > 0
@@ -154,7 +157,7 @@ def test_3_failing_dbt_test_stops_before_export_and_keeps_gold(lake, prefect_har
 
     gold_before = gold_state(lake)
     with psycopg.connect(lake.gold_url) as conn:
-        exported_at = conn.execute("select count(*) from gold.dim_currency").fetchone()
+        exported_at = conn.execute("select count(*) from gold_marts.dim_currency").fetchone()
     with SparkSQL(lake) as spark:
         # a second current version of a currency: what two colliding snapshot runs would leave
         columns = [c[0] for c in spark.query("describe snapshots.snap_currencies") if c[0] and c[0][0] != "#"]
@@ -168,7 +171,7 @@ def test_3_failing_dbt_test_stops_before_export_and_keeps_gold(lake, prefect_har
             recovery_run()
         assert gold_state(lake) == gold_before
         with psycopg.connect(lake.gold_url) as conn:
-            assert conn.execute("select count(*) from gold.dim_currency").fetchone() == exported_at
+            assert conn.execute("select count(*) from gold_marts.dim_currency").fetchone() == exported_at
     finally:
         with SparkSQL(lake) as spark:
             spark.execute("delete from snapshots.snap_currencies where dbt_scd_id = 'injected'")
