@@ -99,8 +99,10 @@ events_ordered as (
     select
         sessions_keyed.*,
         row_number() over by_session as event_sequence,
-        event_epoch - (lag(event_epoch) over by_session) as seconds_since_previous_event,
-        (lead(event_epoch) over by_session) - event_epoch as seconds_to_next_event,
+        sessions_keyed.event_epoch - (lag(sessions_keyed.event_epoch) over by_session)
+            as seconds_since_previous_event,
+        (lead(sessions_keyed.event_epoch) over by_session) - sessions_keyed.event_epoch
+            as seconds_to_next_event,
         coalesce(user_agents.is_bot, false) as is_bot_agent,
         coalesce(user_agents.browser_family, 'Other') as browser_family,
         coalesce(user_agents.os_family, 'Other') as os_family,

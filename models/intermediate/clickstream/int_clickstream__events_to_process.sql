@@ -41,38 +41,38 @@ staged_events as (
 ),
 
 {% if state.fact is not none %}
-fact_events as (
+    fact_events as (
 
-    select * from {{ state.fact }}
+        select * from {{ state.fact }}
 
-),
+    ),
 {% endif %}
 
 {% if state.bots is not none %}
-bot_events as (
+    bot_events as (
 
-    select * from {{ state.bots }}
+        select * from {{ state.bots }}
 
-),
+    ),
 {% endif %}
 
 {% if state.quarantine is not none %}
-quarantined_events as (
+    quarantined_events as (
 
-    select * from {{ state.quarantine }}
+        select * from {{ state.quarantine }}
 
-),
+    ),
 {% endif %}
 
 incoming_events as (
 
     select * from staged_events
     {% if state.batches is not none -%}
-    where {% if state.batches -%}
+        where {% if state.batches -%}
         _batch_id in ({{ sql_string_list(state.batches) }})
     {%- else -%}
-        false
-    {%- endif %}
+                false
+        {%- endif %}
     {%- endif %}
 
 ),
@@ -81,14 +81,21 @@ incoming_events as (
 kept_event_ids as (
 
     {% if state.fact is not none -%}
-    select event_id from fact_events
-    union all
-    select event_id from bot_events
-    union all
-    select event_id from quarantined_events where event_id is not null
+        select event_id from fact_events
+        union all
+        select event_id from bot_events
+        union all
+        select event_id from quarantined_events
+        where event_id is not null
     {%- else -%}
     select cast(null as string) as event_id where false
     {%- endif %}
+
+),
+
+distinct_kept_event_ids as (
+
+    select distinct event_id from kept_event_ids
 
 ),
 
@@ -96,17 +103,20 @@ incoming_ranked as (
 
     select
         incoming_events.*,
-        kept_event_ids.event_id is not null as is_kept_before,
+        distinct_kept_event_ids.event_id is not null as is_kept_before,
         case
             when incoming_events.event_id is not null
                 then row_number() over (
-                    partition by incoming_events.event_id
-                    order by incoming_events._ingested_at, incoming_events._batch_id, incoming_events._row_number
-                )
+                        partition by incoming_events.event_id
+                        order by
+                            incoming_events._ingested_at,
+                            incoming_events._batch_id,
+                            incoming_events._row_number
+                    )
         end as copy_number
     from incoming_events
-    left join (select distinct event_id from kept_event_ids) as kept_event_ids
-        on incoming_events.event_id = kept_event_ids.event_id
+    left join distinct_kept_event_ids
+        on incoming_events.event_id = distinct_kept_event_ids.event_id
 
 ),
 
@@ -144,32 +154,31 @@ touched as (
 existing_events as (
 
     {% if state.fact is not none -%}
-    {%- for relation in ['fact_events', 'bot_events'] %}
-    select
-        {%- for column in kept_columns %}
-        {{ relation }}.{{ column }},
-        {%- endfor %}
-        cast(array() as array<string>) as invalid_reasons,
-        false as is_kept_before,
-        cast(null as int) as copy_number,
-        'candidate' as event_status,
-        'existing' as event_origin
-    from {{ relation }}
-    inner join touched
-        on {{ relation }}.session_id = touched.session_id
-        or ({{ relation }}.session_id is null and {{ relation }}.visitor_id = touched.gapless_visitor_id)
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+        select
+            {%- for column in kept_columns %}
+                fact_events.{{ column }},
+            {%- endfor %}
+            'fct_events' as kept_in
+        from fact_events
+        inner join touched
+            on fact_events.session_id = touched.session_id
+                or (fact_events.session_id is null and fact_events.visitor_id = touched.gapless_visitor_id)
+        union all
+        select
+            {%- for column in kept_columns %}
+                bot_events.{{ column }},
+            {%- endfor %}
+            'mart_bot_events' as kept_in
+        from bot_events
+        inner join touched
+            on bot_events.session_id = touched.session_id
+                or (bot_events.session_id is null and bot_events.visitor_id = touched.gapless_visitor_id)
     {%- else -%}
     select
         {%- for column in kept_columns %}
         {{ column }},
         {%- endfor %}
-        invalid_reasons,
-        is_kept_before,
-        copy_number,
-        event_status,
-        event_origin
+        'none' as kept_in
     from incoming_classified
     where false
     {%- endif %}
@@ -180,7 +189,7 @@ final as (
 
     select
         {%- for column in kept_columns %}
-        {{ column }},
+            {{ column }},
         {%- endfor %}
         invalid_reasons,
         event_status,
@@ -189,11 +198,11 @@ final as (
     union all
     select
         {%- for column in kept_columns %}
-        {{ column }},
+            {{ column }},
         {%- endfor %}
-        invalid_reasons,
-        event_status,
-        event_origin
+        cast(array() as array<string>) as invalid_reasons,
+        'candidate' as event_status,
+        'existing' as event_origin
     from existing_events
     -- an existing event is never also incoming: incoming copies of kept ids are duplicates
 

@@ -60,45 +60,45 @@ new_batches as (
 landed as (
 
     select
-        batch_id,
+        raw_events.batch_id,
         count(*) as landed_events,
-        min(_ingested_at) as ingested_at
+        min(raw_events._ingested_at) as ingested_at
     from raw_events
-    where batch_id in (select batch_id from new_batches)
-    group by batch_id
+    where raw_events.batch_id in (select new_batches.batch_id from new_batches)
+    group by raw_events.batch_id
 
 ),
 
 in_fact as (
 
     select
-        _batch_id as batch_id,
+        fact_events._batch_id as batch_id,
         count(*) as fact_events
     from fact_events
-    where _batch_id in (select batch_id from new_batches)
-    group by _batch_id
+    where fact_events._batch_id in (select new_batches.batch_id from new_batches)
+    group by fact_events._batch_id
 
 ),
 
 in_bots as (
 
     select
-        _batch_id as batch_id,
+        bot_events._batch_id as batch_id,
         count(*) as bot_events
     from bot_events
-    where _batch_id in (select batch_id from new_batches)
-    group by _batch_id
+    where bot_events._batch_id in (select new_batches.batch_id from new_batches)
+    group by bot_events._batch_id
 
 ),
 
 in_quarantine as (
 
     select
-        _batch_id as batch_id,
+        quarantined_events._batch_id as batch_id,
         count(*) as quarantined_events
     from quarantined_events
-    where _batch_id in (select batch_id from new_batches)
-    group by _batch_id
+    where quarantined_events._batch_id in (select new_batches.batch_id from new_batches)
+    group by quarantined_events._batch_id
 
 ),
 

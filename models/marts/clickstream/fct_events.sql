@@ -93,12 +93,12 @@ events_linked as (
     from human_events
     left join products
         on human_events.stock_code = products.stock_code
-        and human_events.event_ts >= products.valid_from
-        and human_events.event_ts < products.valid_to
+            and human_events.event_ts >= products.valid_from
+            and human_events.event_ts < products.valid_to
     left join customers
         on human_events.customer_id = customers.customer_id
-        and human_events.event_ts >= customers.valid_from
-        and human_events.event_ts < customers.valid_to
+            and human_events.event_ts >= customers.valid_from
+            and human_events.event_ts < customers.valid_to
 
 )
 

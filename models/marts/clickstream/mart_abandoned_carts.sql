@@ -85,8 +85,8 @@ cart_values as (
 
     select
         cart_lines.session_key,
-        cast(sum(cart_lines.quantity) as bigint) as items,
-        count(*) as products,
+        cast(sum(cart_lines.quantity) as bigint) as units,
+        count(*) as distinct_products,
         cast(sum(cart_lines.quantity * products.unit_price) as decimal(18, 2)) as cart_value
     from cart_lines
     left join products
@@ -107,8 +107,8 @@ final as (
         abandoned.traffic_source,
         abandoned.cart_started_at,
         abandoned.last_cart_event_at,
-        cart_values.items,
-        cart_values.products,
+        cart_values.units,
+        cart_values.distinct_products,
         'GBP' as currency_code,
         cart_values.cart_value,
         {{ window_hours }} as window_hours

@@ -39,7 +39,7 @@ daily_engagement as (
     select
         event_date,
         stock_code,
-        count_if(event_type = 'view') as views,
+        count_if(event_type = 'view') as product_views,
         count(distinct case when event_type = 'view' then session_key end) as viewing_sessions,
         count(distinct case when event_type = 'add_to_cart' then session_key end) as cart_sessions,
         count(distinct case when event_type = 'add_to_cart' and is_converted then session_key end)
@@ -68,17 +68,20 @@ final as (
         daily_engagement.stock_code,
         current_products.product_name,
         current_products.category,
-        daily_engagement.views,
+        daily_engagement.product_views,
         daily_engagement.viewing_sessions,
         daily_engagement.cart_sessions,
         daily_engagement.purchase_sessions,
         cast(daily_engagement.cart_sessions / nullif(daily_engagement.viewing_sessions, 0) as decimal(9, 4))
             as view_to_cart_rate,
-        cast(daily_engagement.purchase_sessions / nullif(daily_engagement.viewing_sessions, 0) as decimal(9, 4))
+        cast(
+            daily_engagement.purchase_sessions / nullif(daily_engagement.viewing_sessions, 0) as decimal(9, 4)
+        )
             as view_to_purchase_rate,
         cast(daily_engagement.seconds_on_product_pages as decimal(18, 3)) as seconds_on_product_pages,
         cast(
-            daily_engagement.seconds_on_product_pages / nullif(daily_engagement.views, 0) as decimal(18, 3)
+            daily_engagement.seconds_on_product_pages / nullif(daily_engagement.product_views, 0)
+            as decimal(18, 3)
         ) as average_seconds_per_view
     from daily_engagement
     left join current_products
