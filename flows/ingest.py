@@ -169,3 +169,13 @@ def import_files(path: str, layout: str | None = None) -> IngestSummary:
     if report.failed:
         raise LakehouseError(f"{len(report.failed)} file(s) failed to import; see raw._batches")
     return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+
+
+@task(name="enrich-lookups", **TRANSIENT_RETRIES)
+def enrich_lookups():
+    """Parse the user agents and resolve the IP addresses the lookups have not seen yet (ua-parser, iptocc);
+    the clickstream models join these tables. Cheap when nothing is new."""
+    from ingestion.enrich.lookups import refresh_lookups
+
+    with SparkSQL(load_settings()) as spark:
+        return refresh_lookups(spark)

@@ -13,7 +13,13 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.ingest import IngestSummary, ingest_demo, ingest_master_data, ingest_order_lines
+from flows.ingest import (
+    IngestSummary,
+    enrich_lookups,
+    ingest_demo,
+    ingest_master_data,
+    ingest_order_lines,
+)
 from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
 from flows.transform import run_dbt, transform
@@ -48,7 +54,11 @@ def _landed(s: IngestSummary) -> str:
 
 
 def _refresh(report: RunReport) -> None:
-    """Transform then export: the tail every run shares."""
+    """Enrich, transform, export, BI layer: the tail every run shares."""
+    _timed(
+        report, "enrich lookups", enrich_lookups,
+        lambda c: f"{c.new_user_agents} new user agents, {c.new_ip_addresses} new IP addresses",
+    )  # fmt: skip
     _timed(
         report, "transform (dbt build)", transform,
         lambda o: f"{o.count('model', 'success')} models, {o.count('snapshot', 'success')} snapshots, "

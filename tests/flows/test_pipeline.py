@@ -91,7 +91,7 @@ def test_1_full_run_builds_lake_and_gold(lake, prefect_harness):
     report = pipeline(**SMALL)
     steps = {name: result for name, result, _sec in report.steps}
     assert set(steps) == {
-        "services up", "ingest", "transform (dbt build)", "export gold",
+        "services up", "ingest", "enrich lookups", "transform (dbt build)", "export gold",
         "gold BI layer (dbt build --target gold)",
     }  # fmt: skip
     assert "0 failed" in steps["transform (dbt build)"]
