@@ -34,9 +34,9 @@ def services_up() -> None:
 
 
 @task(name="export-gold", **TRANSIENT_RETRIES)
-def export_gold() -> list[export.ExportResult]:
+def export_gold(full_refresh: bool = False) -> list[export.ExportResult]:
     logger = get_run_logger()
-    results = export.export_gold(load_settings())
+    results = export.export_gold(load_settings(), full_refresh=full_refresh)
     for r in results:
         logger.info("gold.%s: %d rows in %.1fs", r.model.name, r.rows, r.seconds)
     return results
@@ -64,8 +64,12 @@ def _refresh(report: RunReport) -> None:
         lambda o: f"{o.count('model', 'success')} models, {o.count('snapshot', 'success')} snapshots, "
         f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed",
     )  # fmt: skip
+    _export(report)
+
+
+def _export(report: RunReport, full_refresh: bool = False) -> None:
     _timed(
-        report, "export gold", export_gold,
+        report, "export gold", lambda: export_gold(full_refresh),
         lambda rs: f"{len(rs)} tables, {sum(r.changed_rows for r in rs):,} rows changed "
         f"({sum(1 for r in rs if r.mode == 'unchanged')} unchanged)",
     )  # fmt: skip
@@ -129,6 +133,17 @@ def order_lines_run(
             report, "ingest order lines", lambda: ingest_order_lines(seed, horizon_days, hours=hours), _landed
         )
         _refresh(report)
+        return _finish(report)
+
+
+@flow(name="export")
+def export_run(full_refresh: bool = False, wait_for_lock_seconds: float = 600) -> RunReport:
+    """Export the gold marts from the lake as they are, then build the BI layer (no ingest, no transform);
+    ``full_refresh`` reloads every table instead of only what changed."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Gold export run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
+        _export(report, full_refresh)
         return _finish(report)
 
 
