@@ -77,6 +77,15 @@ def order_lines(seed: int, horizon_days: int, hours: int) -> None:
     _run(order_lines_run, seed=seed, horizon_days=horizon_days, hours=hours)
 
 
+@main.command("export")
+@click.option("--full-refresh", is_flag=True, help="Reload every table instead of only what changed.")
+def export_(full_refresh: bool) -> None:
+    """Export the gold marts as the lake holds them, then build the BI layer."""
+    from flows.pipeline import export_run
+
+    _run(export_run, full_refresh=full_refresh)
+
+
 @main.command()
 def recovery() -> None:
     """Re-validate the quarantine against current master data, then export."""
