@@ -70,20 +70,45 @@ def gold_state(settings) -> dict[str, tuple]:
     return state
 
 
-def run_in_background(event_check, action, timeout: float = 900) -> threading.Thread:
-    """Call ``action`` once ``event_check()`` turns true (polled every 50 ms)."""
+LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics")
 
-    def watch():
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if event_check():
-                action()
-                return
-            time.sleep(0.05)
 
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
+@pytest.fixture(scope="module", autouse=True)
+def empty_lake(lake):
+    """This module's story starts from an empty lake and gold, whatever other modules left behind."""
+    import shutil
+
+    with SparkSQL(lake) as spark:
+        for schema in LAKE_SCHEMAS:
+            spark.execute(f"drop database if exists {schema} cascade")
+    shutil.rmtree(lake.warehouse_dir / "raw", ignore_errors=True)
+    with psycopg.connect(lake.gold_url, autocommit=True) as conn:
+        for schema in ("gold", "gold_marts", "gold_load"):
+            conn.execute(f"drop schema if exists {schema} cascade")
+    yield
+
+
+class Watcher:
+    """Calls ``action`` once ``event_check()`` turns true (polled every 50 ms), until stopped."""
+
+    def __init__(self, event_check, action):
+        self.fired = False
+        self._stop = threading.Event()
+
+        def watch():
+            while not self._stop.is_set():
+                if event_check():
+                    action()
+                    self.fired = True
+                    return
+                self._stop.wait(0.05)
+
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
 
 
 def test_1_full_run_builds_lake_and_gold(lake, prefect_harness):
@@ -127,10 +152,13 @@ def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harn
         for p in [proc, *proc.children(recursive=True)]:
             p.kill()
 
-    watcher = run_in_background(building, kill_java)
-    with pytest.raises(Exception):  # noqa: B017 - whatever the killed connection surfaces as
-        pipeline(**SMALL)
-    watcher.join()
+    watcher = Watcher(building, kill_java)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - whatever the killed connection surfaces as
+            pipeline(**SMALL)
+    finally:
+        watcher.stop()
+    assert watcher.fired, "the build finished before the Thrift server could be killed"
     assert thrift.process() is None or not thrift.process().is_running()
 
     # a fresh run in another process restarts the services; a concurrent run meanwhile is refused
@@ -201,10 +229,13 @@ def test_4_postgres_killed_mid_export_then_a_fresh_run_converges(lake, prefect_h
         psutil.wait_procs([proc], timeout=30)
 
     # a full refresh rewrites every table, so the export is long enough to be caught in the middle
-    watcher = run_in_background(exporting, kill_postgres)
-    with pytest.raises(Exception):  # noqa: B017 - the export's retries give up while PostgreSQL is down
-        export_run(full_refresh=True)
-    watcher.join()
+    watcher = Watcher(exporting, kill_postgres)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - the export's retries give up while PostgreSQL is down
+            export_run(full_refresh=True)
+    finally:
+        watcher.stop()
+    assert watcher.fired, "the export finished before PostgreSQL could be killed"
 
     services.up(lake, echo=lambda _m: None)  # crash recovery on start
     export_run()
