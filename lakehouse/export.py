@@ -616,6 +616,7 @@ def export_gold(
     try:
         with SparkSQL(settings) as spark, psycopg.connect(url) as conn:
             _ensure_state(conn)
+            _drop_leftovers(conn)
             state = _state(conn)
             conn.commit()
             plans = [_plan(spark, conn, m, state, full_refresh, key) for m in models]
@@ -646,6 +647,16 @@ def export_gold(
         log.error("gold export failed", exc_info=True)
         raise LakehouseError(f"Gold export failed: {first_line(str(exc))}; gold left unchanged.") from exc
     return results
+
+
+def _drop_leftovers(conn) -> None:
+    """A run killed mid-export (or a crashed server) can leave load tables behind: gold_load is scratch
+    space of the one export that runs at a time (runs never overlap), so whatever is there is stale."""
+    rows = conn.execute("select tablename from pg_tables where schemaname = %s", (LOAD_SCHEMA,)).fetchall()
+    with conn.cursor() as cur:
+        for (table,) in rows:
+            log.info("dropping %s.%s left by an interrupted export", LOAD_SCHEMA, table)
+            cur.execute(f"drop table if exists {_rel(LOAD_SCHEMA, table)}")
 
 
 def _drop_staged(conn, plans: list[_Plan]) -> None:
