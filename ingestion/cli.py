@@ -6,7 +6,6 @@ Expected failures print ``error: <one line>`` and exit 1; the detail goes to ``<
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -14,22 +13,12 @@ from pathlib import Path
 import click
 
 from lakehouse.config import Settings, load_settings
-from lakehouse.errors import LakehouseError, setup_logging
+from lakehouse.errors import LakehouseError, cli_group_class, setup_logging
 
 log = logging.getLogger("ingestion.cli")
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except LakehouseError as exc:
-            log.error("%s", exc, exc_info=True)
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+_Group = cli_group_class()
 
 
 def _dirt_options(func):

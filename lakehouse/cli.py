@@ -15,22 +15,12 @@ import click
 
 from lakehouse import services
 from lakehouse.config import VARIABLES, load_settings
-from lakehouse.errors import LakehouseError, setup_logging
+from lakehouse.errors import cli_group_class, setup_logging
 
 log = logging.getLogger("lakehouse.cli")
 
 
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except LakehouseError as exc:
-            log.error("%s", exc, exc_info=True)
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+_Group = cli_group_class()
 
 
 @click.group(cls=_Group)

@@ -32,3 +32,25 @@ def setup_logging(log_dir: Path, name: str = "lakehouse") -> Path:
     for noisy in ("httpx", "httpcore", "pyhive", "thrift", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return log_file
+
+
+def cli_group_class():
+    """A click Group class that turns LakehouseError into `error: <one line>` and exit 1 (the full
+    detail goes to the log), and Ctrl-C into exit 130: every CLI of the project uses it."""
+    import sys
+
+    import click
+
+    class LakehouseGroup(click.Group):
+        def invoke(self, ctx: click.Context):
+            try:
+                return super().invoke(ctx)
+            except LakehouseError as exc:
+                logging.getLogger(ctx.info_name or "cli").error("%s", exc, exc_info=True)
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(1)
+            except KeyboardInterrupt:
+                click.echo("interrupted", err=True)
+                sys.exit(130)
+
+    return LakehouseGroup

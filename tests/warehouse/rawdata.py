@@ -10,34 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from ingestion.contract import SOURCES
 from lakehouse.sql import SparkSQL
 
 RAW_SCHEMA = "raw"
 
+# The business columns of the ingestion contract (ingestion/contract.py), in its order.
 BUSINESS_COLUMNS: dict[str, list[str]] = {
-    "countries": ["country_id", "country_name", "continent", "region_code", "currency"],
-    "exchange_rates": ["currency", "rate_date", "quote_currency", "rate"],
-    "products": ["stock_code", "description", "category", "unit_price", "price_date"],
-    "customers": [
-        "customer_id",
-        "customer_name",
-        "email",
-        "country_id",
-        "segment",
-        "registration_date",
-        "updated_at",
-    ],
-    "order_lines": [
-        "invoice_no",
-        "stock_code",
-        "quantity",
-        "invoice_date",
-        "customer_id",
-        "country_id",
-        "description",
-        "unit_price",
-        "source_layout",
-    ],
+    name: list(SOURCES[name].columns)
+    for name in ("countries", "exchange_rates", "products", "customers", "order_lines")
 }
 LINEAGE = "_batch_id string, _source_file string, _row_number bigint, _ingested_at timestamp"
 
