@@ -82,7 +82,6 @@ def _export(report: RunReport, full_refresh: bool = False) -> None:
 def _finish(report: RunReport) -> RunReport:
     report.counts = layer_counts(load_settings())
     create_markdown_artifact(markdown=report.markdown(), key="pipeline-summary", description=report.title)
-    get_run_logger().info("\n%s", report.text())
     return report
 
 
