@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -118,14 +119,19 @@ def serve(seed: int, horizon_days: int) -> None:
         "import flows\nfrom prefect import serve\nfrom flows.deployments import deployments\n"
         f"serve(*deployments(seed={seed}, horizon_days={horizon_days}))\n"
     )
+    # SIGTERM (systemd, `timeout`, a container stop) ends the server too, not only Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    runner = None
     try:
-        subprocess.run([sys.executable, "-c", code], env=env, check=False)
+        runner = subprocess.Popen([sys.executable, "-c", code], env=env)
+        runner.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for proc in (runner, server):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
 
 
 def _wait_for_api(url: str, server: subprocess.Popen, log) -> None:
