@@ -126,7 +126,7 @@ def test_a_bad_file_fails_its_batch_alone(spark: SparkSQL, lander: Lander, tmp_p
     src = tmp_path / "order_lines"
     src.mkdir()
     (src / "order_lines_good.csv").write_text("invoice_no,stock_code,quantity,invoice_date\n1,A,1,d\n")
-    shutil.copy(FIXTURES / "corrupt_orders.parquet", src / "order_lines_corrupt.parquet")
+    (src / "order_lines_corrupt.parquet").write_bytes(b"this is not parquet at all")  # a corrupt file
     (src / "order_lines_empty.csv").write_text("")
     (src / "order_lines_narrow.csv").write_text("invoice_no,stock_code\n1,A\n")
     report = lander.land(file_inputs([str(src)]))
