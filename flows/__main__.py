@@ -96,6 +96,14 @@ def recovery() -> None:
 
 
 @main.command()
+def detect() -> None:
+    """Copy reviews from gold, re-run anomaly detection and its tests, export, alert on new flags."""
+    from flows.pipeline import detect_and_alert_run
+
+    _run(detect_and_alert_run)
+
+
+@main.command()
 @click.option("--seed", default=42, show_default=True)
 @click.option("--horizon-days", default=90, show_default=True)
 def serve(seed: int, horizon_days: int) -> None:

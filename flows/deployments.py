@@ -7,8 +7,10 @@
 | recovery-daily      | recovery     | daily 07:00, after master  |
 | gold-backup-daily   | gold-backup  | daily 02:00                |
 | full-pipeline       | pipeline     | on demand                  |
+| detect-and-alert    | detect-and-alert | on demand              |
 
-Anomaly detection runs inside every transform, right after it (not on a schedule of its own). Each
+Anomaly detection runs inside every transform, right after it, then the alert (not on a schedule of its
+own); `detect-and-alert` re-runs just that part on demand, e.g. after a round of reviews. Each
 deployment has `concurrency_limit=1`; across deployments the pipeline lock keeps runs from overlapping
 (a run waits up to `wait_for_lock_seconds` for the one before it).
 """
@@ -27,7 +29,7 @@ SCHEDULES = {
 
 def deployments(seed: int = 42, horizon_days: int = 90) -> list:
     from flows.maintenance import gold_backup
-    from flows.pipeline import master_data_run, order_lines_run, pipeline, recovery_run
+    from flows.pipeline import detect_and_alert_run, master_data_run, order_lines_run, pipeline, recovery_run
 
     def cron(name: str) -> list[Cron]:
         return [Cron(SCHEDULES[name], timezone="UTC")]
@@ -50,4 +52,7 @@ def deployments(seed: int = 42, horizon_days: int = 90) -> list:
             concurrency_limit=1, tags=["daily", "gold"],
         ),
         pipeline.to_deployment(name="full-pipeline", concurrency_limit=1, tags=["manual"]),
+        detect_and_alert_run.to_deployment(
+            name="detect-and-alert", concurrency_limit=1, tags=["manual", "anomalies"],
+        ),
     ]  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from flows.anomalies import alert_anomalies, describe_alert, publish_anomalies, pull_reviews
 from flows.ingest import (
     IngestSummary,
     enrich_lookups,
@@ -54,17 +55,25 @@ def _landed(s: IngestSummary) -> str:
 
 
 def _refresh(report: RunReport) -> None:
-    """Enrich, transform, export, BI layer: the tail every run shares."""
+    """Enrich, reviews in, transform (detection included), export, BI layer, alert: every run's tail."""
     _timed(
         report, "enrich lookups", enrich_lookups,
         lambda c: f"{c.new_user_agents} new user agents, {c.new_ip_addresses} new IP addresses",
     )  # fmt: skip
+    _detect(report)
+
+
+def _detect(report: RunReport, select: str | None = None) -> None:
+    """Reviews from gold into the lake, dbt build (all, or ``select``), export, alert on new anomalies."""
+    _timed(report, "pull anomaly reviews", pull_reviews, lambda n: f"{n} review changes from gold")
     _timed(
-        report, "transform (dbt build)", transform,
+        report, "transform (dbt build)" if select is None else f"transform (dbt build -s {select})",
+        lambda: transform(select),
         lambda o: f"{o.count('model', 'success')} models, {o.count('snapshot', 'success')} snapshots, "
         f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed",
     )  # fmt: skip
     _export(report)
+    _timed(report, "anomaly alert", alert_anomalies, describe_alert)
 
 
 def _export(report: RunReport, full_refresh: bool = False) -> None:
@@ -73,6 +82,12 @@ def _export(report: RunReport, full_refresh: bool = False) -> None:
         lambda rs: f"{len(rs)} tables, {sum(r.changed_rows for r in rs):,} rows changed "
         f"({sum(1 for r in rs if r.mode == 'unchanged')} unchanged)",
     )  # fmt: skip
+    _timed(
+        report,
+        "publish anomalies for review",
+        publish_anomalies,
+        lambda n: f"{n} new in gold.anomaly_reviews",
+    )
     _timed(
         report, "gold BI layer (dbt build --target gold)", lambda: run_dbt(["build"], target="gold"),
         lambda o: f"{o.count('model', 'success')} views, tests {o.count('test', 'pass')} passed",
@@ -154,4 +169,15 @@ def recovery_run(wait_for_lock_seconds: float = 600) -> RunReport:
         report = RunReport("Quarantine recovery run")
         _timed(report, "services up", services_up, lambda _v: "ready")
         _refresh(report)
+        return _finish(report)
+
+
+@flow(name="detect-and-alert")
+def detect_and_alert_run(wait_for_lock_seconds: float = 600) -> RunReport:
+    """On demand (e.g. after a round of reviews): reviews into the lake, the anomaly models and their tests,
+    export, alert. The same steps run inside every transform."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Anomaly detection run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
+        _detect(report, select="tag:anomalies")
         return _finish(report)

@@ -20,6 +20,9 @@ LAYER_COUNTS = (
         "select count(*) from marts.quarantine_order_lines where recovered_at is not null",
     ),
     ("unreconciled rows", "select coalesce(sum(unreconciled_rows), 0) from marts.audit_batch_reconciliation"),
+    ("anomalies flagged", "select count(*) from marts.anomalies"),
+    ("anomalies not reviewed", "select count(*) from marts.anomalies where status = 'NEW'"),
+    ("country revenue anomalies", "select count(*) from marts.anomalies_country_revenue"),
 )
 
 

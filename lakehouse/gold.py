@@ -10,7 +10,9 @@ Layout (one PostgreSQL database, embedded or GOLD_DATABASE_URL):
 
 Roles: ``gold_writer`` (the pipeline: export and ``dbt --target gold``; owns the three schemas) and
 ``gold_reader`` (BI tools: ``select`` on ``gold`` only, no access to the other schemas, no temp tables, and
-``update`` of ``gold.anomaly_reviews.review_status``/``review_note`` as its only write). Their passwords come
+``update`` of ``gold.anomaly_reviews.review_status``/``review_note`` as its only write; every such change is
+recorded in ``gold.anomaly_review_history`` by a trigger, the audit trail lakehouse/reviews.py copies into
+the lake). Their passwords come
 from GOLD_WRITER_PASSWORD / GOLD_READER_PASSWORD or are generated once and kept in the data directory.
 :func:`ensure_gold` creates or repairs all of it, idempotently, as the database owner.
 """
@@ -31,7 +33,10 @@ GOLD_SCHEMA = "gold"
 MARTS_SCHEMA = "gold_marts"
 LOAD_SCHEMA = "gold_load"
 REVIEW_TABLE = "anomaly_reviews"
-REVIEW_STATUSES = ("open", "confirmed", "dismissed")
+HISTORY_TABLE = "anomaly_review_history"
+# NEW: flagged, not looked at; REVIEWED: looked at, still suspicious; RESOLVED: judged legitimate (the
+# baselines count it as normal again). The same values as the lake's anomaly marts.
+REVIEW_STATUSES = ("NEW", "REVIEWED", "RESOLVED")
 # What BI users may change: the review of an anomaly, nothing else (a column-level grant).
 REVIEWER_COLUMNS = ("review_status", "review_note")
 
@@ -123,29 +128,51 @@ def _ensure(conn, settings: Settings) -> None:
 
 
 def _ensure_review_table(conn) -> None:
-    """The anomaly review table and the narrow grant that lets BI users set a review status.
+    """The anomaly review table, its audit trail, and the narrow grant that lets BI users review.
 
     Rows are written by the pipeline (writer) with ``insert ... on conflict do nothing`` so a review survives
-    re-exports; readers may only update ``review_status`` and ``review_note``; a trigger stamps who and when.
+    re-exports; readers may only update ``review_status`` and ``review_note``. A trigger stamps who and when
+    and appends the change (from, to, note) to the history table, which readers may read but not write:
+    its function runs with the writer's rights (security definer), the only way a reader's update reaches it.
     """
     table = f"{GOLD_SCHEMA}.{REVIEW_TABLE}"
+    history = f"{GOLD_SCHEMA}.{HISTORY_TABLE}"
     statuses = ", ".join(_literal(s) for s in REVIEW_STATUSES)
     conn.execute(f"""
         create table if not exists {table} (
             anomaly_id text primary key,
             anomaly_type text not null,
             detected_at timestamptz not null,
-            review_status text not null default 'open' check (review_status in ({statuses})),
+            review_status text not null default 'NEW' check (review_status in ({statuses})),
             review_note text,
             reviewed_by text,
             reviewed_at timestamptz
         )""")
     conn.execute(f"""
+        create table if not exists {history} (
+            event_id bigint generated always as identity primary key,
+            anomaly_id text not null,
+            anomaly_type text not null,
+            from_status text,
+            to_status text not null,
+            note text,
+            changed_by text not null,
+            changed_at timestamptz not null
+        )""")
+    conn.execute(f"""
         create or replace function {GOLD_SCHEMA}.stamp_anomaly_review() returns trigger
-        language plpgsql as $$
+        language plpgsql security definer set search_path = pg_catalog as $$
         begin
+            if new.review_status is not distinct from old.review_status
+               and new.review_note is not distinct from old.review_note then
+                return new;
+            end if;
             new.reviewed_by := session_user;
             new.reviewed_at := now();
+            insert into {history}
+                (anomaly_id, anomaly_type, from_status, to_status, note, changed_by, changed_at)
+            values (new.anomaly_id, new.anomaly_type, old.review_status, new.review_status, new.review_note,
+                    new.reviewed_by, new.reviewed_at);
             return new;
         end $$""")
     conn.execute(f"drop trigger if exists stamp_review on {table}")
@@ -153,8 +180,10 @@ def _ensure_review_table(conn) -> None:
         f"create trigger stamp_review before update of {', '.join(REVIEWER_COLUMNS)} on {table} "
         f"for each row execute function {GOLD_SCHEMA}.stamp_anomaly_review()"
     )
-    conn.execute(f"alter table {table} owner to {WRITER}")
-    conn.execute(f"alter function {GOLD_SCHEMA}.stamp_anomaly_review() owner to {WRITER}")
+    for obj in (f"table {table}", f"table {history}", f"function {GOLD_SCHEMA}.stamp_anomaly_review()"):
+        conn.execute(f"alter {obj} owner to {WRITER}")
     conn.execute(f"comment on table {table} is 'Anomalies and their review; BI users may set review_status.'")
-    conn.execute(f"revoke all on {table} from {READER}")
+    conn.execute(f"comment on table {history} is 'Every change of an anomaly review: who, when, from, to.'")
+    conn.execute(f"revoke all on {table}, {history} from {READER}")
     conn.execute(f"grant select, update ({', '.join(REVIEWER_COLUMNS)}) on {table} to {READER}")
+    conn.execute(f"grant select on {history} to {READER}")

@@ -41,6 +41,8 @@ LAKE_CHECKS = {
     "products": "select count(*), count(distinct product_sk) from marts.dim_products",
     "snapshot": "select count(*) from snapshots.snap_products",
     "batches": "select count(*) from raw._batches where status = 'succeeded'",
+    "anomalies": "select count(*), count(distinct anomaly_id) from marts.anomalies",
+    "baselines": "select count(*), sum(detection_line_count) from marts.anomaly_product_baselines",
 }
 STATE: dict[str, object] = {}
 
@@ -70,7 +72,7 @@ def gold_state(settings) -> dict[str, tuple]:
     return state
 
 
-LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics")
+LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics", "ops")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -117,8 +119,9 @@ def test_1_full_run_builds_lake_and_gold(lake, prefect_harness):
     report = pipeline(**SMALL)
     steps = {name: result for name, result, _sec in report.steps}
     assert set(steps) == {
-        "services up", "ingest", "enrich lookups", "transform (dbt build)", "export gold",
-        "gold BI layer (dbt build --target gold)",
+        "services up", "ingest", "enrich lookups", "pull anomaly reviews", "transform (dbt build)",
+        "export gold", "publish anomalies for review", "gold BI layer (dbt build --target gold)",
+        "anomaly alert",
     }  # fmt: skip
     assert "0 failed" in steps["transform (dbt build)"]
     counts = report.counts
@@ -126,6 +129,14 @@ def test_1_full_run_builds_lake_and_gold(lake, prefect_harness):
     assert counts["unreconciled rows"] == 0
     assert counts["fact order lines"] + counts["quarantine open"] + counts["quarantine recovered"] > 0
     assert "# Lakehouse pipeline run" in report.markdown()
+    # two days of history: nothing to learn a baseline from, so every product is reported as not scored
+    assert counts["anomalies flagged"] == 0 and steps["anomaly alert"] == "no new anomalies"
+    with SparkSQL(lake) as spark:
+        unscored = spark.query(
+            "select count(*), count_if(not is_scored and not_scored_reason = 'too_few_observations') "
+            "from marts.anomaly_product_baselines"
+        )[0]
+    assert unscored[0] == unscored[1] > 0
 
     STATE["lake"], STATE["gold"] = lake_state(lake), gold_state(lake)
     fact = STATE["lake"]["fact"]
