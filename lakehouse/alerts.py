@@ -73,10 +73,12 @@ class Alert:
     def count(self) -> int:
         return sum(len(rows) for rows in self.flags.values())
 
-    def table(self) -> list[dict[str, object]]:
-        """All flags as one list of records (the Prefect table artifact)."""
+    def table(self) -> list[dict[str, str]]:
+        """All flags as one list of records with formatted values (the Prefect table artifact)."""
         return [
-            {"type": kind, "anomaly_id": aid, **row} for kind, rows in self.flags.items() for aid, row in rows
+            {"type": kind, "anomaly_id": aid, **{h: _fmt(v) for h, v in row.items()}}
+            for kind, rows in self.flags.items()
+            for aid, row in rows
         ]
 
 

@@ -56,6 +56,16 @@
     {%- endif %}
 {% endmacro %}
 
+{#- The ids an incremental anomaly mart holds already (none on its first run). -#}
+{% macro anomaly_ids_flagged_before() %}
+    {%- if is_incremental() %}
+    select anomaly_id from {{ this }}
+    {%- else %}
+    select cast(null as string) as anomaly_id
+    where false
+    {%- endif %}
+{% endmacro %}
+
 {#-
     The merge input of an incremental anomaly mart: `new_flags` (a CTE with the mart's detection columns,
     not yet in the mart) get their review status (NEW unless a review already exists); flags already in the

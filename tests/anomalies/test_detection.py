@@ -7,6 +7,7 @@ The steps share one lake and run in file order: detect -> re-detect (idempotent)
 from __future__ import annotations
 
 import email
+import json
 import math
 import socket
 import subprocess
@@ -262,8 +263,6 @@ def test_reviews_made_in_gold_reach_the_lake_and_resolved_flags_widen_the_baseli
 
 
 def test_anomaly_marts_reach_the_dashboard_in_the_docs_lineage(in_gold, lake):
-    import json
-
     manifest = json.loads((lake.data_dir / "dbt" / "target-anomaly-test" / "manifest.json").read_text())
     exposure = manifest["exposures"]["exposure.ecommerce_lakehouse.anomaly_trend_dashboard"]
     parents = set(exposure["depends_on"]["nodes"])
@@ -271,3 +270,15 @@ def test_anomaly_marts_reach_the_dashboard_in_the_docs_lineage(in_gold, lake):
     assert "model.ecommerce_lakehouse.order_line_anomalies" in parents
     view = manifest["nodes"]["model.ecommerce_lakehouse.order_line_anomalies"]
     assert "source.ecommerce_lakehouse.gold_marts.anomalies" in view["depends_on"]["nodes"]
+
+
+def test_alert_table_is_plain_text_for_the_prefect_artifact():
+    from datetime import datetime
+
+    alert = alerts.Alert(
+        {"order_line_quantity": [("a1", {"invoice time": datetime(2024, 2, 26, 10), "z": 12.5})]}
+    )
+    assert alert.table() == [
+        {"type": "order_line_quantity", "anomaly_id": "a1", "invoice time": "2024-02-26 10:00", "z": "12.50"}
+    ]
+    json.dumps(alert.table())  # what create_table_artifact does with it

@@ -144,6 +144,18 @@ def test_1_full_run_builds_lake_and_gold(lake, prefect_harness):
     assert STATE["gold"], "nothing was exported to gold"
 
 
+def test_1b_detect_and_alert_reruns_only_the_anomaly_part(lake, prefect_harness):
+    from flows.pipeline import detect_and_alert_run
+
+    report = detect_and_alert_run()
+    steps = {name: result for name, result, _sec in report.steps}
+    assert "ingest" not in steps and "enrich lookups" not in steps
+    built = steps["transform (dbt build -s tag:anomalies)"]
+    assert "0 snapshots" in built and "0 failed" in built
+    assert steps["anomaly alert"] == "no new anomalies"
+    assert lake_state(lake) == STATE["lake"] and gold_state(lake) == STATE["gold"]
+
+
 def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harness):
     from flows.pipeline import pipeline
 

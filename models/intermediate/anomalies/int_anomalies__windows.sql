@@ -7,6 +7,12 @@
     newest invoice in the fact, so a replayed history detects the same way). Training: the
     anomaly_training_days before the detection window.
 -#}
+{%- if var('anomaly_detection_end', none) -%}
+    {%- set detection_end = "max(cast('" ~ var('anomaly_detection_end') ~ "' as date))" -%}
+{%- else -%}
+    {%- set detection_end = 'date_add(max(invoice_date), 1)' -%}
+{%- endif %}
+
 with
 
 order_lines as (
@@ -17,12 +23,7 @@ order_lines as (
 
 detection_end as (
 
-    select
-        {%- if var('anomaly_detection_end', none) %}
-        max(cast('{{ var("anomaly_detection_end") }}' as date)) as detection_end
-        {%- else %}
-        date_add(max(invoice_date), 1) as detection_end
-        {%- endif %}
+    select {{ detection_end }} as detection_end
     from order_lines
 
 ),

@@ -76,14 +76,16 @@ lines_scored as (
 
 ),
 
+already_flagged as (
+    {{ anomaly_ids_flagged_before() }}
+),
+
 new_flags as (
 
     select lines_scored.*
     from lines_scored
-    {%- if is_incremental() %}
-    left anti join {{ this }} as flagged
-        on lines_scored.anomaly_id = flagged.anomaly_id
-    {%- endif %}
+    left anti join already_flagged
+        on lines_scored.anomaly_id = already_flagged.anomaly_id
     where lines_scored.quantity > lines_scored.threshold_quantity
 
 ),

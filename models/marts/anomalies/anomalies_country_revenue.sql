@@ -84,14 +84,16 @@ days_scored as (
 
 ),
 
+already_flagged as (
+    {{ anomaly_ids_flagged_before() }}
+),
+
 new_flags as (
 
     select days_scored.*
     from days_scored
-    {%- if is_incremental() %}
-    left anti join {{ this }} as flagged
-        on days_scored.anomaly_id = flagged.anomaly_id
-    {%- endif %}
+    left anti join already_flagged
+        on days_scored.anomaly_id = already_flagged.anomaly_id
     where days_scored.revenue_gbp > days_scored.threshold_revenue_gbp
 
 ),

@@ -1,0 +1,19 @@
+with
+
+traffic as (
+
+    select * from {{ source('gold_marts', 'mart_traffic_sources') }}
+
+)
+
+select
+    traffic_source,
+    referrer_host,
+    sessions,
+    visitors,
+    converted_sessions,
+    conversion_rate,
+    share_of_sessions,
+    referrer_rank,
+    traffic_source_rank
+from traffic
