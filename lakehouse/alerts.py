@@ -107,8 +107,8 @@ def _exists(spark: SparkSQL, relation: str) -> bool:
     return any(row[1] == table for row in spark.query(f"show tables in {schema}"))
 
 
-def new_flags(spark: SparkSQL, max_rows: int) -> Alert:
-    """The flags no alert mentioned yet (all of them, ordered by severity; the e-mail shows ``max_rows``)."""
+def new_flags(spark: SparkSQL) -> Alert:
+    """The flags no alert mentioned yet (all of them, most severe first; the e-mail lists ALERT_MAX_ROWS)."""
     ensure_alert_log(spark)
     alert = Alert()
     for kind, mart, columns in SOURCES:
@@ -203,7 +203,7 @@ def record(spark: SparkSQL, alert: Alert, delivered_to: list[str]) -> None:
 def alert_new_anomalies(settings: Settings) -> Alert:
     """Find the new flags, mail them (or log them), and record them as alerted."""
     with SparkSQL(settings) as spark:
-        alert = new_flags(spark, int(settings.get("ALERT_MAX_ROWS")))
+        alert = new_flags(spark)
         if not alert.count:
             log.info("no new anomalies")
             return alert

@@ -51,7 +51,8 @@
         on flags.anomaly_id = reviews.anomaly_id
     where coalesce(reviews.review_status, flags.status) in ('NEW', 'REVIEWED')
     {%- else %}
-    select cast(null as string) as anomaly_id
+    select reviews.anomaly_id
+    from {{ review_status }} as reviews
     where false
     {%- endif %}
 {% endmacro %}

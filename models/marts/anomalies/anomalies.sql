@@ -2,7 +2,8 @@
     One row per order line flagged as anomalous: quantity above median + k * stddev of its product's
     baseline (anomaly_product_baselines), in the detection window. Incremental merge on anomaly_id (= the
     order line's key): a line is flagged once, keeps what it was detected with, and its review status (from
-    the analysts' reviews in gold, copied back into the lake) is never reset by a re-run.
+    the analysts' reviews in gold, copied back into the lake) is never reset by a re-run. full_refresh is
+    off: a rebuild would re-date every flag (reviews would come back from the audit trail, detected_at not).
 -#}
 {{
     config(
@@ -10,6 +11,7 @@
         incremental_strategy='merge',
         unique_key='anomaly_id',
         on_schema_change='fail',
+        full_refresh=false,
         meta={'gold': true},
     )
 }}

@@ -10,6 +10,7 @@
         incremental_strategy='merge',
         unique_key='anomaly_id',
         on_schema_change='fail',
+        full_refresh=false,
         meta={'gold': true},
     )
 }}
@@ -22,9 +23,9 @@
 
 with
 
-order_lines as (
+country_days as (
 
-    select * from {{ ref('fct_order_lines') }}
+    select * from {{ ref('int_anomalies__country_daily_revenue') }}
 
 ),
 
@@ -37,30 +38,6 @@ baselines as (
 review_status as (
 
     select * from {{ ref('int_anomalies__review_status') }}
-
-),
-
-country_days as (
-
-    select
-        {{ hash_key(["'country_daily_revenue'", 'order_lines.country_id', 'order_lines.invoice_date']) }}
-            as anomaly_id,
-        order_lines.country_id,
-        order_lines.invoice_date,
-        cast(sum(order_lines.amount_gbp) as double) as revenue_gbp,
-        count(*) as order_line_count
-
-    from order_lines
-    inner join baselines
-        on order_lines.country_id = baselines.country_id
-    where
-        baselines.is_scored
-        and not order_lines.is_cancellation
-        and order_lines.invoice_date >= baselines.detection_start
-        and order_lines.invoice_date < baselines.detection_end
-    group by
-        order_lines.country_id,
-        order_lines.invoice_date
 
 ),
 
@@ -81,6 +58,7 @@ days_scored as (
     from country_days
     inner join baselines
         on country_days.country_id = baselines.country_id
+    where country_days.in_detection_window and baselines.is_scored
 
 ),
 

@@ -7,9 +7,9 @@
 
 with
 
-order_lines as (
+country_days as (
 
-    select * from {{ ref('fct_order_lines') }}
+    select * from {{ ref('int_anomalies__country_daily_revenue') }}
 
 ),
 
@@ -29,40 +29,16 @@ days_under_review as (
     {{ anomaly_ids_under_review('anomalies_country_revenue', 'review_status') }}
 ),
 
-country_days as (
-
-    select
-        {{ hash_key(["'country_daily_revenue'", 'order_lines.country_id', 'order_lines.invoice_date']) }}
-            as anomaly_id,
-        order_lines.country_id,
-        order_lines.invoice_date,
-        sum(order_lines.amount_gbp) as revenue_gbp,
-        count(*) as order_line_count,
-        windows.detection_start
-
-    from order_lines
-    cross join windows
-    where
-        not order_lines.is_cancellation
-        and order_lines.invoice_date >= windows.training_start
-        and order_lines.invoice_date < windows.detection_end
-    group by
-        order_lines.country_id,
-        order_lines.invoice_date,
-        windows.detection_start
-
-),
-
 training_days as (
 
     select
         country_days.country_id,
-        cast(country_days.revenue_gbp as double) as revenue_gbp
+        country_days.revenue_gbp
 
     from country_days
     left anti join days_under_review
         on country_days.anomaly_id = days_under_review.anomaly_id
-    where country_days.invoice_date < country_days.detection_start
+    where not country_days.in_detection_window
 
 ),
 
@@ -77,7 +53,7 @@ days_to_score as (
         count(*) as detection_day_count
 
     from country_days
-    where invoice_date >= detection_start
+    where in_detection_window
     group by country_id
 
 ),
@@ -90,12 +66,10 @@ countries as (
 
 ),
 
-final as (
+baselines as (
 
     select
         countries.country_id,
-        {{ anomaly_not_scored_reason('baseline_stats.observation_count', 'baseline_stats.baseline_stddev') }}
-        is null as is_scored,
         {{ anomaly_not_scored_reason('baseline_stats.observation_count', 'baseline_stats.baseline_stddev') }}
             as not_scored_reason,
         coalesce(baseline_stats.observation_count, 0) as observation_count,
@@ -116,6 +90,27 @@ final as (
         on countries.country_id = baseline_stats.country_id
     left join days_to_score
         on countries.country_id = days_to_score.country_id
+
+),
+
+final as (
+
+    select
+        country_id,
+        not_scored_reason is null as is_scored,
+        not_scored_reason,
+        observation_count,
+        median_revenue_gbp,
+        mean_revenue_gbp,
+        stddev_revenue_gbp,
+        k,
+        case when not_scored_reason is null then threshold_revenue_gbp end as threshold_revenue_gbp,
+        detection_day_count,
+        training_start,
+        detection_start,
+        detection_end
+
+    from baselines
 
 )
 
