@@ -20,6 +20,9 @@ WRITES = [
     "insert into gold.anomaly_reviews (anomaly_id, anomaly_type, detected_at) values ('b', 't', now())",
     "delete from gold.anomaly_reviews",
     "truncate gold.anomaly_reviews",
+    "delete from gold.anomaly_review_history",
+    "insert into gold.anomaly_review_history (anomaly_id, anomaly_type, to_status, changed_by, changed_at) "
+    "values ('a1', 't', 'NEW', 'me', now())",
     "update gold.anomaly_reviews set anomaly_type = 'other'",
     "alter table gold.anomaly_reviews add column y int",
     "drop table gold.anomaly_reviews",
@@ -53,11 +56,15 @@ def test_reader_is_refused_every_write(review_row, reader, statement):
 
 def test_reader_reads_gold_and_sets_a_review_status_only(review_row, reader, writer):
     assert reader.execute("select count(*) from gold.things").fetchone() == (0,)
-    reader.execute("update gold.anomaly_reviews set review_status = 'confirmed', review_note = 'ok'")
+    reader.execute("update gold.anomaly_reviews set review_status = 'RESOLVED', review_note = 'ok'")
     row = writer.execute(
         "select review_status, review_note, reviewed_by, reviewed_at is not null from gold.anomaly_reviews"
     ).fetchone()
-    assert row == ("confirmed", "ok", gold.READER, True)
+    assert row == ("RESOLVED", "ok", gold.READER, True)
+    trail = reader.execute(
+        "select from_status, to_status, note, changed_by from gold.anomaly_review_history where anomaly_id = 'a1'"
+    ).fetchall()
+    assert ("NEW", "RESOLVED", "ok", gold.READER) in trail
     with pytest.raises(psycopg.errors.CheckViolation):
         reader.execute("update gold.anomaly_reviews set review_status = 'whatever'")
 
