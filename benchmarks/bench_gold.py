@@ -4,7 +4,9 @@
    (read the Iceberg files, COPY, primary key and indexes built, reconciled, swapped in) versus `psql \\copy`
    of the same rows from a CSV file into a bare table (no key, no index) on the same server in the same run.
 2. An hourly export of 10,000 new lines on top of the 1M exported ones (incremental upsert) versus exporting
-   those 10,000 lines into an empty gold.
+   those 10,000 lines into an empty gold. Lines are one every 30 seconds, so the new ones are the newest
+   (the last 3.5 days), as new order lines are; the key leads with the partition column, as gold_models
+   derives it from the manifest.
 Needs the services (`make up`); uses the configured ones; its tables stay in its own bench schemas.
 """
 
@@ -35,7 +37,8 @@ HOURLY = 10_000
 def lines_sql(start: int, n: int, loaded_at: str) -> str:
     return (
         f"select sha2(cast(id as string), 256) as order_line_key, "
-        f"concat('2024-', lpad(cast(id % 12 + 1 as string), 2, '0')) as invoice_month, "
+        f"date_format(timestamp '2024-01-01 00:00:00' + make_interval(0, 0, 0, 0, 0, 0, id * 30), 'yyyy-MM') "
+        f"as invoice_month, "
         f"concat('INV', cast(id div 4 as string)) as invoice_no, "
         f"concat('P', cast(id % 5000 as string)) as stock_code, "
         f"sha2(concat('p', cast(id % 5000 as string)), 256) as product_sk, "
@@ -51,7 +54,7 @@ def lines_sql(start: int, n: int, loaded_at: str) -> str:
 
 def fact_model(name: str) -> GoldModel:
     return GoldModel(
-        name=name, lake_relation=f"{SCHEMA}.{name}", primary_key=("order_line_key", "invoice_month"),
+        name=name, lake_relation=f"{SCHEMA}.{name}", primary_key=("invoice_month", "order_line_key"),
         index_columns=("product_sk", "customer_sk"), incremental=True,
     )  # fmt: skip
 
@@ -69,7 +72,8 @@ def main() -> None:
                 f"as {lines_sql(0 if rows == ROWS else ROWS, rows, '2024-02-01 00:00:00')}"
             )
         data = export.read_lake_table(spark, f"{SCHEMA}.fct_lines_1m")
-    with psycopg.connect(settings.gold_url, autocommit=True) as conn:
+    with psycopg.connect(gold.role_url(settings, gold.WRITER), autocommit=True) as conn:
+        export._ensure_state(conn)
         for name in ("fct_lines_1m", "fct_lines_10k"):
             conn.execute(f"drop table if exists gold_marts.{name}")
             conn.execute("delete from gold_marts._export_state where table_name = %s", (name,))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import logging
 import math
@@ -32,14 +31,12 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.types as pat
 
 from lakehouse import gold
@@ -54,7 +51,7 @@ GOLD_SCHEMA = MARTS_SCHEMA  # where exported tables live (kept for callers of th
 STATE_TABLE = f"{MARTS_SCHEMA}._export_state"
 WATERMARK_COLUMN = "_loaded_at"
 COPY_CHUNK_ROWS = 100_000
-PARALLEL_COPY_MIN_ROWS = 200_000  # above this, COPY over two connections
+PARALLEL_INDEX_MIN_ROWS = 200_000  # above this, the key and indexes are built at once, one connection each
 LOCK_TIMEOUT_MS = 200  # the swap never waits longer for a BI query: it retries instead (no deadlocks)
 LOCK_ATTEMPTS = 150
 
@@ -92,6 +89,7 @@ class _Plan:
     new_watermark: str | None = None
     started: float = 0.0
     replaces: bool = False  # a previous version is in gold_marts
+    gold_before: tuple | None = None  # (rows, sum) reconciled by the last export, for an incremental count
 
 
 # ----------------------------------------------------------------------------------------- manifest
@@ -127,7 +125,11 @@ def gold_models(manifest_path: Path) -> list[GoldModel]:
             unique = {c for t, c in node_tests if t == "unique"}
             not_null = {c for t, c in node_tests if t == "not_null"}
             unique_key = sorted(unique & not_null)[:1]
-        pk = tuple(unique_key or ())
+        # the lake's partition columns lead the key, as in the lake: new lines (recent months) then land in
+        # a narrow part of the index instead of on every page of it
+        partitions = config.get("partition_by") or []
+        partitions = [partitions] if isinstance(partitions, str) else list(partitions)
+        pk = tuple(sorted(unique_key or (), key=lambda c: (c not in partitions, (unique_key or []).index(c))))
         indexed = sorted({c for t, c in node_tests if t == "relationships"} - set(pk[:1]))
         columns = node.get("columns", {})
         pii = tuple(sorted(c for c, col in columns.items() if "pii" in (col.get("tags") or [])))
@@ -227,56 +229,20 @@ def _rel(schema: str, name: str) -> str:
     return f"{_ident(schema)}.{_ident(name)}"
 
 
-def _csv_chunks(data: pa.Table) -> Iterable[bytes]:
-    """CSV bytes per chunk, the next chunk converted in a thread while the current one is sent."""
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+def copy_arrow(cur, table_sql: str, data: pa.Table, *, freeze: bool = False) -> None:
+    """COPY an Arrow table in PostgreSQL's binary format (pgpq encodes Arrow batches natively): the server
+    parses no text, the client formats none. ``freeze`` (table created in this transaction) writes rows
+    already frozen, so the index builds and first reads that follow set no hint bits."""
+    from pgpq import ArrowToPostgresBinaryEncoder
 
-    def convert(batch: pa.RecordBatch) -> bytes:
-        buf = io.BytesIO()
-        pacsv.write_csv(pa.Table.from_batches([batch], schema=data.schema), buf, options)
-        return buf.getvalue()
-
-    batches = data.to_batches(max_chunksize=COPY_CHUNK_ROWS)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(convert, batches[0]) if batches else None
-        for nxt in batches[1:]:
-            chunk = pending.result()
-            pending = pool.submit(convert, nxt)
-            yield chunk
-        if pending is not None:
-            yield pending.result()
-
-
-def copy_arrow(cur, table_sql: str, data: pa.Table) -> None:
-    """COPY an Arrow table as CSV (NULL = unquoted empty field, empty string = quoted "")."""
     columns = ", ".join(_ident(c) for c in data.column_names)
-    with cur.copy(f"copy {table_sql} ({columns}) from stdin (format csv)") as copy:
-        for chunk in _csv_chunks(data):
-            copy.write(chunk)
-
-
-def _copy_parallel(url: str, table_sql: str, data: pa.Table, streams: int = 2) -> None:
-    """COPY into a committed load table over ``streams`` connections (the server parses CSV on each)."""
-    import psycopg
-
-    step = math.ceil(data.num_rows / streams)
-    errors: list[BaseException] = []
-
-    def load(part: pa.Table) -> None:
-        try:
-            with psycopg.connect(url) as conn, conn.cursor() as cur:
-                cur.execute("set synchronous_commit = off")
-                copy_arrow(cur, table_sql, part)
-        except BaseException as exc:  # reported below, in the caller's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=load, args=(data.slice(i * step, step),)) for i in range(streams)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    options = "format binary, freeze" if freeze else "format binary"
+    encoder = ArrowToPostgresBinaryEncoder(data.schema)
+    with cur.copy(f"copy {table_sql} ({columns}) from stdin ({options})") as copy:
+        copy.write(encoder.write_header())
+        for batch in data.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+            copy.write(encoder.write_batch(batch))
+        copy.write(encoder.finish())
 
 
 def _columns_sql(schema: pa.Schema, not_null: Iterable[str] = ()) -> str:
@@ -341,8 +307,11 @@ def _ensure_state(conn) -> None:
 
 
 def _state(conn) -> dict[str, dict]:
-    cur = conn.execute(f"select table_name, snapshot_id, watermark, mode from {STATE_TABLE}")
-    return {r[0]: {"snapshot_id": r[1], "watermark": r[2], "mode": r[3]} for r in cur.fetchall()}
+    cur = conn.execute(
+        f"select table_name, snapshot_id, watermark, mode, rows, sum_column, sum_value from {STATE_TABLE}"
+    )
+    keys = ("snapshot_id", "watermark", "mode", "rows", "sum_column", "sum_value")
+    return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in cur.fetchall()}
 
 
 def _record_state(cur, plan: _Plan, reconciled: dict) -> None:
@@ -401,11 +370,15 @@ def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bo
         changed = f"{WATERMARK_COLUMN} > '{previous['watermark']}'"
         data = table.scan(row_filter=changed, snapshot_id=snapshot_id).to_arrow()
         plan.sum_column = sum_column(lake_schema, model.primary_key)
-        # the whole lake table's totals at the same snapshot: one column, for the reconciliation
-        probe = plan.sum_column or model.primary_key[0]
-        plan.lake_totals = arrow_totals(
-            table.scan(selected_fields=(probe,), snapshot_id=snapshot_id).to_arrow(), plan.sum_column
-        )
+        plan.lake_totals = _appended_totals(table, snapshot, previous, data, plan.sum_column)
+        if previous.get("rows") is not None and previous.get("sum_column") == plan.sum_column:
+            plan.gold_before = (previous["rows"], previous["sum_value"])
+        if plan.lake_totals is None:
+            # the whole lake table's totals at the same snapshot: one column, for the reconciliation
+            probe = plan.sum_column or model.primary_key[0]
+            plan.lake_totals = arrow_totals(
+                table.scan(selected_fields=(probe,), snapshot_id=snapshot_id).to_arrow(), plan.sum_column
+            )
     else:
         data = table.scan(snapshot_id=snapshot_id).to_arrow() if snapshot_id else lake_schema.empty_table()
         plan.sum_column = sum_column(data.schema, model.primary_key)
@@ -419,6 +392,34 @@ def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bo
     return plan
 
 
+def _appended_totals(table, snapshot, previous: dict, changed: pa.Table, column: str | None) -> tuple | None:
+    """The lake table's totals without reading it, when every snapshot since the last export only appended
+    rows: the reconciled totals of the last export plus those of the changed rows. The row count must also
+    equal the snapshot's own ``total-records`` (table metadata), which proves the watermark scan saw every
+    appended row. ``None`` (read the table) when anything else happened or the numbers disagree."""
+    if previous.get("rows") is None or previous.get("sum_column") != column:
+        return None
+    snapshots = {s.snapshot_id: s for s in table.metadata.snapshots}
+    current = snapshot
+    while current is not None and current.snapshot_id != previous["snapshot_id"]:
+        summary = current.summary
+        if summary is None or summary.operation.value != "append":
+            return None
+        current = snapshots.get(current.parent_snapshot_id) if current.parent_snapshot_id else None
+    if current is None:
+        return None
+    summary = snapshot.summary or {}
+    deletes = int(summary.get("total-position-deletes", 0)) + int(summary.get("total-equality-deletes", 0))
+    rows = previous["rows"] + changed.num_rows
+    if deletes or str(rows) != summary.get("total-records"):
+        return None
+    if column is None:
+        return rows, None
+    delta = pc.sum(changed.column(column)).as_py() or 0
+    base = Decimal(previous["sum_value"]) if isinstance(delta, Decimal) else float(previous["sum_value"])
+    return rows, base + delta
+
+
 # ------------------------------------------------------------------------------------------- loading
 
 
@@ -427,18 +428,20 @@ def _load_name(model: GoldModel) -> str:
 
 
 def _stage_swap(settings: Settings, conn, plan: _Plan, url: str) -> None:
-    """Create, fill, index and analyze ``gold_load.<name>`` (committed; BI never reads gold_load)."""
+    """Create, fill, index and analyze ``gold_load.<name>`` (committed; BI never reads gold_load).
+
+    The table is created and filled in one transaction (``COPY ... FREEZE``; with ``wal_level=minimal``, the
+    embedded server's setting, that writes no WAL), then its key and indexes are built, concurrently on
+    separate connections for big tables: load first, index after."""
     model, data = plan.model, plan.data
     staged = _rel(LOAD_SCHEMA, _load_name(model))
     with conn.cursor() as cur:
         cur.execute(f"drop table if exists {staged}")
+        conn.commit()
         cur.execute(f"create table {staged} (\n  {_columns_sql(data.schema, model.primary_key)}\n)")
-        if data.num_rows >= PARALLEL_COPY_MIN_ROWS:
-            conn.commit()
-            _copy_parallel(url, staged, data)
-        else:
-            copy_arrow(cur, staged, data)
-        _build_indexes(cur, model, LOAD_SCHEMA)
+        copy_arrow(cur, staged, data, freeze=True)
+        conn.commit()
+        _build_indexes(url, cur, model, parallel=data.num_rows >= PARALLEL_INDEX_MIN_ROWS)
         cur.execute(f"analyze {staged}")
         plan_totals = _pg_totals(cur, staged, plan.sum_column)
     reconcile(model, plan.lake_totals, plan_totals, plan.sum_column)
@@ -456,19 +459,52 @@ def _index_names(model: GoldModel, tag: str) -> list[tuple[str, tuple[str, ...]]
     return names
 
 
-def _build_indexes(cur, model: GoldModel, schema: str) -> None:
-    cur.execute("set local maintenance_work_mem = '256MB'")
-    table = _rel(schema, _load_name(model))
+def _build_indexes(url: str, cur, model: GoldModel, *, parallel: bool) -> None:
+    """The primary key (a unique index, then attached as the constraint) and the secondary indexes of the
+    load table; with ``parallel``, each index on its own connection (CREATE INDEX takes a SHARE lock, so
+    they run side by side)."""
+    import psycopg
+
+    table = _rel(LOAD_SCHEMA, _load_name(model))
+    statements = []
     for i, (name, cols) in enumerate(_index_names(model, "__load")):
+        unique = "unique " if i == 0 and model.primary_key else ""
         collist = ", ".join(_ident(c) for c in cols)
-        if i == 0 and model.primary_key:
-            cur.execute(f"alter table {table} add constraint {_ident(name)} primary key ({collist})")
-        else:
-            cur.execute(f"create index {_ident(name)} on {table} ({collist})")
+        statements.append(f"create {unique}index {_ident(name)} on {table} ({collist})")
+    memory = "set maintenance_work_mem = '256MB'"
+    if parallel and len(statements) > 1:
+        errors: list[BaseException] = []
+
+        def build(statement: str) -> None:
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(memory)
+                    conn.execute(statement)
+            except BaseException as exc:  # reported below, in the caller's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=build, args=(st,)) for st in statements]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+    else:
+        cur.execute(memory)
+        for statement in statements:
+            cur.execute(statement)
+    if model.primary_key:
+        pkey = _ident(_index_names(model, "__load")[0][0])
+        cur.execute(f"alter table {table} add constraint {pkey} primary key using index {pkey}")
 
 
-def _upsert(cur, plan: _Plan) -> None:
-    """Merge the changed rows into gold_marts.<name> on the primary key (INSERT ... ON CONFLICT)."""
+def _upsert(cur, plan: _Plan) -> tuple[int, Decimal | float | None] | None:
+    """Merge the changed rows into gold_marts.<name> on the primary key (INSERT ... ON CONFLICT).
+
+    Returns the table's totals after the merge, worked out from the change alone when the last export's
+    reconciled totals are known: those, plus the rows merged, minus the versions they replaced (read by key
+    before the merge); every changed row must have been written. ``None``: count the whole table instead."""
     model, data = plan.model, plan.data
     target = _rel(MARTS_SCHEMA, model.name)
     changes = _ident(f"_changes_{model.name}")
@@ -478,10 +514,29 @@ def _upsert(cur, plan: _Plan) -> None:
     cols = [_ident(c) for c in data.column_names]
     keys = ", ".join(_ident(c) for c in model.primary_key)
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c.strip('"') not in model.primary_key)
+    column, before = plan.sum_column, plan.gold_before
+    totals = None
+    if before is not None:
+        measure = f"coalesce(sum(t.{_ident(column)}), 0)" if column else "null"
+        added = cur.execute(f"select count(*), {measure} from {changes} t").fetchone()
+        replaced = cur.execute(f"select count(*), {measure} from {target} t join {changes} c using ({keys})")
+        replaced = replaced.fetchone()
+        rows = before[0] + added[0] - replaced[0]
+        if column is None:
+            totals = (rows, None)
+        else:
+            base = Decimal(before[1]) if isinstance(added[1], Decimal) else float(before[1])
+            totals = (rows, base + added[1] - replaced[1])
     cur.execute(
         f"insert into {target} ({', '.join(cols)}) select {', '.join(cols)} from {changes} "
-        f"on conflict ({keys}) do update set {updates}"
+        f"order by {keys} on conflict ({keys}) do update set {updates}"  # key order: index pages in turn
     )
+    if cur.rowcount != data.num_rows:
+        raise LakehouseError(
+            f"Reconciliation failed for {model.name}: {data.num_rows} changed rows, {cur.rowcount} merged; "
+            "gold left unchanged."
+        )
+    return totals
 
 
 # ---------------------------------------------------------------------------------------------- swap
@@ -527,8 +582,7 @@ def _swap_all(conn, plans: list[_Plan], upserts: list[_Plan]) -> dict[str, dict]
         # names in view definitions come out schema-qualified; our own statements qualify everything
         cur.execute("set local search_path = pg_catalog")
         for plan in upserts:
-            _upsert(cur, plan)
-            pg = _pg_totals(cur, _rel(MARTS_SCHEMA, plan.model.name), plan.sum_column)
+            pg = _upsert(cur, plan) or _pg_totals(cur, _rel(MARTS_SCHEMA, plan.model.name), plan.sum_column)
             reconciled[plan.model.name] = reconcile(plan.model, plan.lake_totals, pg, plan.sum_column)
         views: dict[int, tuple] = {}
         for plan in plans:

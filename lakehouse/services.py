@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 
 THRIFT_MAIN_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 ICEBERG_JAR_NAME = "iceberg-spark-runtime-3.5_2.12-1.9.2.jar"
+# The embedded PostgreSQL serves BI reads and takes bulk loads; it has no replicas (backups are pg_dump),
+# so WAL is kept minimal: a table created and loaded (COPY) in one transaction writes no WAL at all.
+PG_SERVER_SETTINGS = {
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "shared_buffers": "256MB",
+    "max_wal_size": "2GB",
+}
 JAVA_HELP = (
     "install Java 17 (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`, "
     "macOS: `brew install openjdk@17`) or set JAVA_HOME"
@@ -527,7 +535,8 @@ class Postgres:
         # A crash leaves a stale postmaster.pid; postgres itself checks and replaces it safely.
         opts = (
             f"-c listen_addresses={host} -c port={port} "
-            f"-c unix_socket_directories={self.socket_dir} -c logging_collector=off"
+            f"-c unix_socket_directories={self.socket_dir} -c logging_collector=off "
+            + " ".join(f"-c {k}={v}" for k, v in PG_SERVER_SETTINGS.items())
         )
         timeout = self.s.get("PG_START_TIMEOUT")
         res = self._pg(

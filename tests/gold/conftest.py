@@ -35,7 +35,7 @@ def manifest(tmp: Path) -> Path:
         "model.p.fct_lines": {
             "resource_type": "model", "name": "fct_lines", "alias": "fct_lines", "schema": SCHEMA,
             "config": {"enabled": True, "materialized": "incremental", "meta": {"gold": True},
-                       "unique_key": ["line_key", "line_month"]},
+                       "unique_key": ["line_key", "line_month"], "partition_by": ["line_month"]},
             "columns": {},
         },
         "model.p.not_gold": {
@@ -93,6 +93,16 @@ class LakeFixture:
             f"from range({start}, {start + n})) s "
             "on t.line_key = s.line_key and t.line_month = s.line_month "
             "when matched then update set * when not matched then insert *"
+        )
+
+    def append_lines(self, start: int, n: int, batch: str, loaded_at: str) -> None:
+        """Lines start..start+n appended (an Iceberg append snapshot, no merge)."""
+        self.spark.execute(
+            f"insert into {SCHEMA}.fct_lines select concat('L', id), "
+            f"concat('2024-0', cast(id % 3 + 1 as string)), concat('T', id % 7), id % 5 + 1, "
+            "cast((id % 5 + 1) * 1.5 as decimal(18,2)), "
+            "timestamp '2024-01-01 10:00:00' + make_interval(0, 0, 0, 0, 0, 0, id), "
+            f"'{batch}', timestamp '{loaded_at}' from range({start}, {start + n})"
         )
 
 

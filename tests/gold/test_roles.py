@@ -62,7 +62,8 @@ def test_reader_reads_gold_and_sets_a_review_status_only(review_row, reader, wri
     ).fetchone()
     assert row == ("RESOLVED", "ok", gold.READER, True)
     trail = reader.execute(
-        "select from_status, to_status, note, changed_by from gold.anomaly_review_history where anomaly_id = 'a1'"
+        "select from_status, to_status, note, changed_by from gold.anomaly_review_history "
+        "where anomaly_id = 'a1'"
     ).fetchall()
     assert ("NEW", "RESOLVED", "ok", gold.READER) in trail
     with pytest.raises(psycopg.errors.CheckViolation):
