@@ -13,7 +13,8 @@ LAKE   := $(PY) -m lakehouse
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup up down status logs run test pytest lint format docs bench gold-url backup restore env clean
+.PHONY: help setup up down status logs run test pytest lint format docs bench gold-url backup restore env clean \
+	cluster-up cluster-down cluster-status
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -68,6 +69,15 @@ docs: up ## Build the dbt docs static site (target/static_index.html under the d
 
 bench: setup ## Run every benchmark in benchmarks/ (prints `name: value unit` lines)
 	@for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+cluster-up: setup ## Start a local Spark standalone cluster (master, 2 workers, Thrift server); see README
+	@$(LAKE) cluster up
+
+cluster-down: ## Stop that cluster (no JVM of it left behind)
+	@if [ -x $(PY) ]; then $(LAKE) cluster down; fi
+
+cluster-status: setup ## Show the cluster's processes
+	@$(LAKE) cluster status
 
 ROLE ?= reader
 gold-url: setup ## Print the gold URL of the read-only BI role (ROLE=writer or ROLE=owner for the others)

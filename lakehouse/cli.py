@@ -141,6 +141,64 @@ def dbt(settings, args: tuple[str, ...]) -> None:
     os.execv(dbt_bin, [dbt_bin, *args])
 
 
+@main.group()
+def cluster() -> None:
+    """A local Spark standalone cluster (master, workers, Thrift server) to run the project on."""
+
+
+@cluster.command("up")
+@click.pass_obj
+def cluster_up(settings) -> None:
+    """Start the master, the workers and a Thrift server submitted to them (reusing running ones)."""
+    from lakehouse.cluster import Cluster
+
+    Cluster(settings).up(echo=click.echo)
+
+
+@cluster.command("down")
+@click.pass_obj
+def cluster_down(settings) -> None:
+    """Stop the cluster's Thrift server, workers, executors and master."""
+    from lakehouse.cluster import Cluster
+
+    Cluster(settings).down(echo=click.echo)
+
+
+@cluster.command("status")
+@click.pass_obj
+def cluster_status(settings) -> None:
+    """Show the cluster's processes."""
+    from lakehouse.cluster import Cluster
+
+    for st in Cluster(settings).status():
+        click.echo(str(st))
+
+
+@cluster.command("logs")
+@click.option("-n", "--lines", default=40, show_default=True)
+@click.pass_obj
+def cluster_logs(settings, lines: int) -> None:
+    """Print the end of the cluster's logs."""
+    from lakehouse.cluster import Cluster
+
+    for _name, path in Cluster(settings).log_files().items():
+        click.echo(f"==> {path} <==")
+        for line in services.tail(path, lines):
+            click.echo(line)
+
+
+@cluster.command("env")
+@click.pass_obj
+def cluster_env(settings) -> None:
+    """Print the exports that point the project at the cluster (for `eval "$(... cluster env)"`)."""
+    import shlex
+
+    from lakehouse.cluster import client_env
+
+    for key, value in client_env(settings).items():
+        click.echo(f"export {key}={shlex.quote(value)}")
+
+
 @main.command("config")
 def config_table() -> None:
     """Print the configuration variables as a Markdown table."""

@@ -43,10 +43,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "SPARK_THRIFT_PORT": ("10000", "Port of the Spark Thrift Server."),
     "SPARK_THRIFT_AUTH": (
         "NONE",
-        "PyHive auth for the cluster targets: NONE, KERBEROS (`cluster`), LDAP, CUSTOM (`cluster_ldap`).",
+        "PyHive auth: NONE or NOSASL (`cluster`), LDAP or CUSTOM (`cluster_ldap`); target "
+        "`cluster_kerberos` is KERBEROS.",
     ),
     "SPARK_THRIFT_SSL": ("false", "Use TLS to the Thrift server (cluster targets)."),
-    "SPARK_THRIFT_KERBEROS_SERVICE": ("hive", "Kerberos service name (auth KERBEROS)."),
+    "SPARK_THRIFT_KERBEROS_SERVICE": ("hive", "Kerberos service name (target `cluster_kerberos`)."),
     "SPARK_THRIFT_USER": ("", "User name for the `cluster` target (optional)."),
     "SPARK_THRIFT_PASSWORD": ("", "Password for the `cluster_ldap` target (LDAP/CUSTOM auth)."),
     "SPARK_MASTER": ("local[2]", "Spark master of the embedded server."),
@@ -61,6 +62,17 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Extra Spark settings for the embedded server, `key=value` pairs separated by `;` "
         "(they override the defaults).",
     ),
+    "CLUSTER_DIR": (
+        "",
+        "Data directory of `make cluster-up` (its metastore, warehouse, logs); default `<data dir>/cluster`.",
+    ),
+    "CLUSTER_WORKERS": ("2", "Workers of the local standalone cluster (each its own JVM)."),
+    "CLUSTER_WORKER_CORES": ("1", "Cores each worker offers."),
+    "CLUSTER_WORKER_MEMORY": ("1g", "Memory each worker offers (its executor gets this minus overhead)."),
+    "CLUSTER_MASTER_PORT": ("7077", "Port of the standalone master (`spark://127.0.0.1:<port>`)."),
+    "CLUSTER_MASTER_UI_PORT": ("8080", "Web UI of the master; workers take the next ports."),
+    "CLUSTER_THRIFT_PORT": ("10001", "Port of the Thrift server submitted to the local cluster."),
+    "CLUSTER_UI_PORT": ("4041", "Spark UI (and REST API) of that Thrift server."),
     "ICEBERG_JAR": (
         "",
         "Path of an Iceberg Spark runtime jar; default: the jar of the "
@@ -113,7 +125,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALERT_MAX_ROWS": ("50", "Flags listed per table in an alert e-mail (the rest are counted)."),
     "DBT_TARGET": (
         "local",
-        "dbt target for the lake: `local` (embedded), `cluster` or `cluster_ldap`.",
+        "dbt target for the lake: `local` (embedded), `cluster`, `cluster_kerberos` or `cluster_ldap`.",
     ),
     "DBT_SCHEMA": ("analytics", "Default dbt schema on Spark (custom schemas are used as named)."),
 }
@@ -149,6 +161,10 @@ class Settings:
     @property
     def warehouse_dir(self) -> Path:
         return self.data_dir / "warehouse"
+
+    @property
+    def cluster_dir(self) -> Path:
+        return _as_path(self.get("CLUSTER_DIR")) if self.get("CLUSTER_DIR") else self.data_dir / "cluster"
 
     @property
     def metastore_dir(self) -> Path:

@@ -208,6 +208,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={data / 'derby'} -Duser.timezone=UTC",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
     }
+    if not settings.get("SPARK_MASTER").startswith("local"):
+        # executors run in their own JVMs: they need the same clock settings as the driver
+        conf["spark.executor.extraJavaOptions"] = "-Duser.timezone=UTC"
     if settings.get("ICEBERG_PACKAGES"):
         conf["spark.jars.packages"] = settings.get("ICEBERG_PACKAGES")
     conf.update(settings.extra_spark_conf)
@@ -224,6 +227,8 @@ def spark_command(settings: Settings) -> list[str]:
     if not settings.get("ICEBERG_PACKAGES"):
         # --driver-class-path, not --jars: the SQL extensions fail under the Thrift server otherwise.
         cmd += ["--driver-class-path", str(iceberg_jar(settings))]
+        if not settings.get("SPARK_MASTER").startswith("local"):
+            cmd += ["--jars", str(iceberg_jar(settings))]  # shipped to the executors by the driver
     for key, value in spark_conf(settings).items():
         cmd += ["--conf", f"{key}={value}"]
     cmd += [

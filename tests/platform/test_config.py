@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import stat
+from argparse import Namespace
 
 import pytest
 
@@ -79,3 +81,36 @@ def test_spark_conf_sizes_for_one_machine_and_accepts_overrides(monkeypatch):
     assert conf["spark.sql.shuffle.partitions"] == "64"
     assert conf["spark.driver.bindAddress"] == "127.0.0.1"
     assert conf["spark.sql.catalog.spark_catalog"] == "org.apache.iceberg.spark.SparkSessionCatalog"
+
+
+@pytest.mark.parametrize(
+    ("target", "env", "auth", "kerberos", "ssl"),
+    [
+        ("cluster", {}, "NONE", None, False),
+        ("cluster", {"SPARK_THRIFT_SSL": "true", "SPARK_THRIFT_AUTH": "NOSASL"}, "NOSASL", None, True),
+        ("cluster_kerberos", {"SPARK_THRIFT_KERBEROS_SERVICE": "spark"}, "KERBEROS", "spark", False),
+        ("cluster_ldap", {"SPARK_THRIFT_USER": "me", "SPARK_THRIFT_PASSWORD": "pw"}, "LDAP", None, False),
+    ],
+)
+def test_cluster_targets_render_what_pyhive_accepts(monkeypatch, target, env, auth, kerberos, ssl):
+    """dbt renders each cluster target from the environment alone; PyHive takes a Kerberos service name in
+    KERBEROS mode only, and `as_bool` accepts only Python literals (both broke the first cluster run)."""
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    for name in ("SPARK_THRIFT_AUTH", "SPARK_THRIFT_SSL", "SPARK_THRIFT_KERBEROS_SERVICE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPARK_THRIFT_HOST", "thrift.example.internal")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    set_from_args(Namespace(), {})  # what dbt's runner does first: default flags
+    set_invocation_context(dict(os.environ))  # env_var() reads the invocation's environment
+    raw = read_profile(str(config.REPO_ROOT / "profiles"))
+    profile = Profile.from_raw_profiles(raw, "lakehouse", ProfileRenderer({}), target_override=target)
+    creds = profile.credentials
+    assert (creds.host, creds.auth, creds.kerberos_service_name, creds.use_ssl) == (
+        "thrift.example.internal", auth, kerberos, ssl,
+    )  # fmt: skip
+    assert (creds.kerberos_service_name is not None) == (creds.auth == "KERBEROS")
