@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -143,7 +142,7 @@ class Daemon:
         self.pid_file.unlink(missing_ok=True)
         if proc is None:
             return "not running"
-        _kill_tree(proc)
+        services.kill_tree(proc, grace=20)
         return f"stopped (pid {proc.pid})"
 
     def status(self) -> ServiceStatus:
@@ -158,20 +157,6 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-def _kill_tree(proc: psutil.Process, grace: float = 20) -> None:
-    procs = [proc]
-    with contextlib.suppress(psutil.NoSuchProcess):
-        procs += proc.children(recursive=True)
-    for p in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.send_signal(signal.SIGTERM)
-    _gone, alive = psutil.wait_procs(procs, timeout=grace)
-    for p in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.kill()
-    psutil.wait_procs(alive, timeout=10)
 
 
 class Cluster:
@@ -276,7 +261,7 @@ class Cluster:
         echo(f"master: {self.master.stop()}")
         strays = self.leftover_jvms()
         for proc in strays:
-            _kill_tree(proc)
+            services.kill_tree(proc, grace=20)
         if strays:
             echo(f"stopped {len(strays)} leftover JVM(s) of {self.dir}")
 

@@ -286,6 +286,31 @@ def reconcile(model: GoldModel, lake: tuple, pg: tuple, column: str | None) -> d
     return {"rows": pg[0], "sum_column": column, "sum": str(pg[1]) if pg[1] is not None else None}
 
 
+def gold_totals(url: str) -> dict[str, tuple]:
+    """Per exported table: row count and the sum of every integer and numeric column. A fingerprint to compare
+    two golds (a re-run, an embedded and a cluster run) or a gold before and after an event."""
+    import psycopg
+
+    totals = {}
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s "
+            "and table_name <> '_export_state' order by 1",
+            (MARTS_SCHEMA,),
+        ).fetchall()
+        for (table,) in tables:
+            numeric = conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s "
+                "and table_name = %s and data_type in ('integer', 'bigint', 'numeric', 'smallint') "
+                "order by ordinal_position",
+                (MARTS_SCHEMA, table),
+            ).fetchall()
+            sums = "".join(f", sum({_ident(c)})" for (c,) in numeric)
+            row = conn.execute(f"select count(*){sums} from {_rel(MARTS_SCHEMA, table)}").fetchone()
+            totals[table] = tuple(row)
+    return totals
+
+
 # -------------------------------------------------------------------------------------------- state
 
 

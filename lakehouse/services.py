@@ -137,6 +137,22 @@ def _why_it_died(log_file: Path) -> str:
     return "no error in its log"
 
 
+def kill_tree(proc: psutil.Process, grace: float = 30) -> None:
+    """Stop a process and all its children (a launcher script and its JVM, a worker and its executors):
+    SIGTERM, then SIGKILL whatever is still alive after ``grace`` seconds; waits until all are gone."""
+    procs = [proc]
+    with contextlib.suppress(psutil.NoSuchProcess):
+        procs += proc.children(recursive=True)
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.send_signal(signal.SIGTERM)
+    _gone, alive = psutil.wait_procs(procs, timeout=grace)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(alive, timeout=10)
+
+
 def java_binary() -> str:
     """Path of a Java >= 17, or a one-line error saying how to get one."""
     java_home = os.environ.get("JAVA_HOME")
@@ -306,7 +322,7 @@ class SparkThrift:
         proc = psutil.Process(popen.pid)
         if not self._wait_ready(proc, deadline, popen):
             reason = _why_it_died(self.log_file) if popen.poll() is not None else "timed out"
-            self._kill(proc)
+            kill_tree(proc)
             self.pid_file.unlink(missing_ok=True)
             raise LakehouseError(
                 f"Spark Thrift Server did not start ({reason}); see {self.log_file} or run `make logs`."
@@ -345,20 +361,6 @@ class SparkThrift:
             time.sleep(1)
         return False
 
-    def _kill(self, proc: psutil.Process, grace: float = 30) -> None:
-        """Stop the whole process group (spark-submit wrapper and its java child) and wait for it."""
-        procs = [proc]
-        with contextlib.suppress(psutil.NoSuchProcess):
-            procs += proc.children(recursive=True)
-        for p in procs:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                p.send_signal(signal.SIGTERM)
-        _gone, alive = psutil.wait_procs(procs, timeout=grace)
-        for p in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                p.kill()
-        psutil.wait_procs(alive, timeout=10)
-
     def down(self) -> str:
         if not self.s.spark_embedded:
             return "external, left alone"
@@ -366,7 +368,7 @@ class SparkThrift:
         if proc is None:
             self.pid_file.unlink(missing_ok=True)
             return "not running"
-        self._kill(proc)
+        kill_tree(proc)
         self.pid_file.unlink(missing_ok=True)
         return f"stopped (pid {proc.pid})"
 

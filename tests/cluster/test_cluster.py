@@ -21,6 +21,7 @@ import pytest
 from lakehouse import services
 from lakehouse.cluster import Cluster, client_env
 from lakehouse.config import REPO_ROOT, load_settings
+from lakehouse.export import gold_totals
 from lakehouse.services import Postgres
 from lakehouse.sql import SparkSQL
 
@@ -56,26 +57,6 @@ def free_port() -> int:
 def lake_state(settings) -> dict[str, tuple]:
     with SparkSQL(settings) as spark:
         return {name: tuple(spark.query(sql)[0]) for name, sql in LAKE_CHECKS.items()}
-
-
-def gold_state(url: str) -> dict[str, tuple]:
-    """Per exported table: row count and the sum of every integer and numeric column."""
-    state = {}
-    with psycopg.connect(url) as conn:
-        tables = conn.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'gold_marts' and table_name <> '_export_state' order by 1"
-        ).fetchall()
-        for (table,) in tables:
-            numeric = conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'gold_marts' "
-                "and table_name = %s and data_type in ('integer', 'bigint', 'numeric', 'smallint') "
-                "order by ordinal_position",
-                (table,),
-            ).fetchall()
-            sums = "".join(f', sum("{c}")' for (c,) in numeric)
-            state[table] = tuple(conn.execute(f'select count(*){sums} from gold_marts."{table}"').fetchone())
-    return state
 
 
 def run_pipeline(env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -127,7 +108,7 @@ def test_1_cluster_runs_the_pipeline_like_the_embedded_one(lake, cluster_setting
         for schema in ("gold", "gold_marts", "gold_load"):
             conn.execute(f"drop schema if exists {schema} cascade")
     run_pipeline(dict(os.environ))
-    embedded_lake, embedded_gold = lake_state(lake), gold_state(lake.gold_url)
+    embedded_lake, embedded_gold = lake_state(lake), gold_totals(lake.gold_url)
 
     # the cluster: configuration by environment variables only, as for a cluster on YARN or Kubernetes
     env = {
@@ -141,7 +122,7 @@ def test_1_cluster_runs_the_pipeline_like_the_embedded_one(lake, cluster_setting
     cluster_client = load_settings({**{k: env[k] for k in client_env(cluster_settings)},
                                     "LAKEHOUSE_DATA_DIR": env["LAKEHOUSE_DATA_DIR"]})  # fmt: skip
     assert lake_state(cluster_client) == embedded_lake
-    cluster_gold = gold_state(foreign_pg)
+    cluster_gold = gold_totals(foreign_pg)
     assert cluster_gold == embedded_gold
     assert embedded_lake["fact"][0] > 0 and len(cluster_gold) >= 10
 

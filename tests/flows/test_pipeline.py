@@ -23,6 +23,7 @@ import pytest
 from lakehouse import services
 from lakehouse.config import REPO_ROOT
 from lakehouse.errors import LakehouseError
+from lakehouse.export import gold_totals
 from lakehouse.sql import SparkSQL
 
 pytestmark = pytest.mark.integration
@@ -52,26 +53,6 @@ def lake_state(settings) -> dict[str, tuple]:
         return {name: tuple(spark.query(sql)[0]) for name, sql in LAKE_CHECKS.items()}
 
 
-def gold_state(settings) -> dict[str, tuple]:
-    """Per exported table (gold_marts): row count and the sum of every numeric column."""
-    state = {}
-    with psycopg.connect(settings.gold_url) as conn:
-        tables = conn.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'gold_marts' and table_name <> '_export_state' order by 1"
-        ).fetchall()
-        for (table,) in tables:
-            numeric = conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'gold_marts' "
-                "and table_name = %s and data_type in ('integer', 'bigint', 'numeric', 'smallint') "
-                "order by ordinal_position",
-                (table,),
-            ).fetchall()
-            sums = "".join(f', sum("{c}")' for (c,) in numeric)
-            state[table] = tuple(conn.execute(f'select count(*){sums} from gold_marts."{table}"').fetchone())
-    return state
-
-
 LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics", "ops")
 
 
@@ -91,7 +72,7 @@ def empty_lake(lake):
 
 
 class Watcher:
-    """Calls ``action`` once ``event_check()`` turns true (polled every 50 ms), until stopped."""
+    """Calls ``action`` once ``event_check()`` turns true (polled every 20 ms), until stopped."""
 
     def __init__(self, event_check, action):
         self.fired = False
@@ -103,7 +84,7 @@ class Watcher:
                     action()
                     self.fired = True
                     return
-                self._stop.wait(0.05)
+                self._stop.wait(0.02)
 
         self._thread = threading.Thread(target=watch, daemon=True)
         self._thread.start()
@@ -138,7 +119,7 @@ def test_1_full_run_builds_lake_and_gold(lake, prefect_harness):
         )[0]
     assert unscored[0] == unscored[1] > 0
 
-    STATE["lake"], STATE["gold"] = lake_state(lake), gold_state(lake)
+    STATE["lake"], STATE["gold"] = lake_state(lake), gold_totals(lake.gold_url)
     fact = STATE["lake"]["fact"]
     assert fact[0] == fact[2] > 0  # no duplicate order-line keys
     assert STATE["gold"], "nothing was exported to gold"
@@ -153,7 +134,7 @@ def test_1b_detect_and_alert_reruns_only_the_anomaly_part(lake, prefect_harness)
     built = steps["transform (dbt build -s tag:anomalies)"]
     assert "0 snapshots" in built and "0 failed" in built
     assert steps["anomaly alert"] == "no new anomalies"
-    assert lake_state(lake) == STATE["lake"] and gold_state(lake) == STATE["gold"]
+    assert lake_state(lake) == STATE["lake"] and gold_totals(lake.gold_url) == STATE["gold"]
 
 
 def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harness):
@@ -201,13 +182,13 @@ def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harn
     assert fresh.returncode == 0, out[-4000:]
 
     assert lake_state(lake) == STATE["lake"]
-    assert gold_state(lake) == STATE["gold"]
+    assert gold_totals(lake.gold_url) == STATE["gold"]
 
 
 def test_3_failing_dbt_test_stops_before_export_and_keeps_gold(lake, prefect_harness):
     from flows.pipeline import recovery_run
 
-    gold_before = gold_state(lake)
+    gold_before = gold_totals(lake.gold_url)
     with psycopg.connect(lake.gold_url) as conn:
         exported_at = conn.execute("select count(*) from gold_marts.dim_currency").fetchone()
     with SparkSQL(lake) as spark:
@@ -221,7 +202,7 @@ def test_3_failing_dbt_test_stops_before_export_and_keeps_gold(lake, prefect_har
     try:
         with pytest.raises(LakehouseError, match="snap_currencies_one_current_row_per_currency"):
             recovery_run()
-        assert gold_state(lake) == gold_before
+        assert gold_totals(lake.gold_url) == gold_before
         with psycopg.connect(lake.gold_url) as conn:
             assert conn.execute("select count(*) from gold_marts.dim_currency").fetchone() == exported_at
     finally:
@@ -234,15 +215,16 @@ def test_4_postgres_killed_mid_export_then_a_fresh_run_converges(lake, prefect_h
 
     pg = services.Postgres(lake)
 
+    probe = psycopg.connect(lake.gold_url, autocommit=True)  # one connection: polls are quick, none missed
+
     def exporting() -> bool:
         try:
-            with psycopg.connect(lake.gold_url, connect_timeout=2) as conn:
-                return bool(
-                    conn.execute(
-                        "select 1 from pg_stat_activity where pid <> pg_backend_pid() "
-                        "and query ilike '%gold_load%'"
-                    ).fetchone()
-                )
+            return bool(
+                probe.execute(
+                    "select 1 from pg_stat_activity where pid <> pg_backend_pid() "
+                    "and query ilike '%gold_load%'"
+                ).fetchone()
+            )
         except psycopg.Error:
             return False
 
@@ -258,12 +240,13 @@ def test_4_postgres_killed_mid_export_then_a_fresh_run_converges(lake, prefect_h
             export_run(full_refresh=True)
     finally:
         watcher.stop()
+        probe.close()
     assert watcher.fired, "the export finished before PostgreSQL could be killed"
 
     services.up(lake, echo=lambda _m: None)  # crash recovery on start
     export_run()
     assert lake_state(lake) == STATE["lake"]
-    assert gold_state(lake) == STATE["gold"]
+    assert gold_totals(lake.gold_url) == STATE["gold"]
     with psycopg.connect(lake.gold_url) as conn:
         leftovers = conn.execute(
             "select count(*) from information_schema.tables where table_schema = 'gold_load'"
