@@ -527,9 +527,9 @@ def _build_indexes(url: str, cur, model: GoldModel, *, parallel: bool) -> None:
 def _upsert(cur, plan: _Plan) -> tuple[int, Decimal | float | None] | None:
     """Merge the changed rows into gold_marts.<name> on the primary key (INSERT ... ON CONFLICT).
 
-    Returns the table's totals after the merge, worked out from the change alone when the last export's
-    reconciled totals are known: those, plus the rows merged, minus the versions they replaced (read by key
-    before the merge); every changed row must have been written. ``None``: count the whole table instead."""
+    Every changed row must be written. Returns the table's totals after the merge, worked out from the change
+    alone when it only added rows and the last export's reconciled totals are known: those plus the rows
+    added. ``None`` (rows were replaced, or no totals): the caller counts the whole table."""
     model, data = plan.model, plan.data
     target = _rel(MARTS_SCHEMA, model.name)
     changes = _ident(f"_changes_{model.name}")
@@ -539,29 +539,26 @@ def _upsert(cur, plan: _Plan) -> tuple[int, Decimal | float | None] | None:
     cols = [_ident(c) for c in data.column_names]
     keys = ", ".join(_ident(c) for c in model.primary_key)
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c.strip('"') not in model.primary_key)
-    column, before = plan.sum_column, plan.gold_before
-    totals = None
-    if before is not None:
-        measure = f"coalesce(sum(t.{_ident(column)}), 0)" if column else "null"
-        added = cur.execute(f"select count(*), {measure} from {changes} t").fetchone()
-        replaced = cur.execute(f"select count(*), {measure} from {target} t join {changes} c using ({keys})")
-        replaced = replaced.fetchone()
-        rows = before[0] + added[0] - replaced[0]
-        if column is None:
-            totals = (rows, None)
-        else:
-            base = Decimal(before[1]) if isinstance(added[1], Decimal) else float(before[1])
-            totals = (rows, base + added[1] - replaced[1])
-    cur.execute(
-        f"insert into {target} ({', '.join(cols)}) select {', '.join(cols)} from {changes} "
-        f"order by {keys} on conflict ({keys}) do update set {updates}"  # key order: index pages in turn
-    )
-    if cur.rowcount != data.num_rows:
+    written, inserted = cur.execute(
+        f"with merged as (insert into {target} ({', '.join(cols)}) select {', '.join(cols)} from {changes} "
+        f"order by {keys} on conflict ({keys}) do update set {updates} "  # key order: index pages in turn
+        "returning (xmax = 0) as inserted) "  # xmax 0: a new row version, not an update of one
+        "select count(*), count(*) filter (where inserted) from merged"
+    ).fetchone()
+    if written != data.num_rows:
         raise LakehouseError(
-            f"Reconciliation failed for {model.name}: {data.num_rows} changed rows, {cur.rowcount} merged; "
+            f"Reconciliation failed for {model.name}: {data.num_rows} changed rows, {written} merged; "
             "gold left unchanged."
         )
-    return totals
+    column, before = plan.sum_column, plan.gold_before
+    if before is None or inserted != written:
+        return None
+    measure = f"coalesce(sum({_ident(column)}), 0)" if column else "null"
+    added = cur.execute(f"select count(*), {measure} from {changes}").fetchone()
+    if column is None:
+        return before[0] + added[0], None
+    base = Decimal(before[1]) if isinstance(added[1], Decimal) else float(before[1])
+    return before[0] + added[0], base + added[1]
 
 
 # ---------------------------------------------------------------------------------------------- swap
