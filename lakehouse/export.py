@@ -504,6 +504,7 @@ def _build_indexes(url: str, cur, model: GoldModel, *, parallel: bool) -> None:
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(memory)
+                    conn.execute("set max_parallel_maintenance_workers = 0")
                     conn.execute(statement)
             except BaseException as exc:  # reported below, in the caller's thread
                 errors.append(exc)
