@@ -206,6 +206,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         "spark.sql.catalog.spark_catalog": "org.apache.iceberg.spark.SparkSessionCatalog",
         "spark.sql.catalog.spark_catalog.type": "hive",
+        # Each Thrift session (each dbt thread) has its own catalog; with Iceberg's table cache one of them
+        # can read a table as it was up to 30 s before another session rewrote it (a review status missed by
+        # the anomaly merge, seen in CI). Every query loads the table's current metadata instead.
+        "spark.sql.catalog.spark_catalog.cache-enabled": "false",
         "spark.sql.warehouse.dir": str(settings.warehouse_dir),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={settings.metastore_dir};create=true"
