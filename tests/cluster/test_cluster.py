@@ -29,7 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 SMALL = ["--seed", "7", "--days", "2", "--lines-per-day", "200", "--sessions-per-day", "20",
          "--products", "40", "--customers", "80"]  # fmt: skip
-LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics", "ops")
 LAKE_CHECKS = {
     "fact": "select count(*), sum(quantity), count(distinct order_line_key) from marts.fct_order_lines",
     "quarantine": "select count(*), count(distinct order_line_key) from marts.quarantine_order_lines",
@@ -98,15 +97,11 @@ def foreign_pg(lake):
     server.down()
 
 
-def test_1_cluster_runs_the_pipeline_like_the_embedded_one(lake, cluster_settings, foreign_pg, tmp_path):
+def test_1_cluster_runs_the_pipeline_like_the_embedded_one(
+    lake, empty_lake_and_gold, cluster_settings, foreign_pg, tmp_path
+):
     # the embedded reference: the session's own services, from an empty lake and gold
-    with SparkSQL(lake) as spark:
-        for schema in LAKE_SCHEMAS:
-            spark.execute(f"drop database if exists {schema} cascade")
-    shutil.rmtree(lake.warehouse_dir / "raw", ignore_errors=True)
-    with psycopg.connect(lake.gold_url, autocommit=True) as conn:
-        for schema in ("gold", "gold_marts", "gold_load"):
-            conn.execute(f"drop schema if exists {schema} cascade")
+    empty_lake_and_gold()
     run_pipeline(dict(os.environ))
     embedded_lake, embedded_gold = lake_state(lake), gold_totals(lake.gold_url)
 

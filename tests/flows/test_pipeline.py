@@ -53,22 +53,10 @@ def lake_state(settings) -> dict[str, tuple]:
         return {name: tuple(spark.query(sql)[0]) for name, sql in LAKE_CHECKS.items()}
 
 
-LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics", "ops")
-
-
 @pytest.fixture(scope="module", autouse=True)
-def empty_lake(lake):
+def empty_lake(empty_lake_and_gold):
     """This module's story starts from an empty lake and gold, whatever other modules left behind."""
-    import shutil
-
-    with SparkSQL(lake) as spark:
-        for schema in LAKE_SCHEMAS:
-            spark.execute(f"drop database if exists {schema} cascade")
-    shutil.rmtree(lake.warehouse_dir / "raw", ignore_errors=True)
-    with psycopg.connect(lake.gold_url, autocommit=True) as conn:
-        for schema in ("gold", "gold_marts", "gold_load"):
-            conn.execute(f"drop schema if exists {schema} cascade")
-    yield
+    empty_lake_and_gold()
 
 
 class Watcher:
