@@ -9,6 +9,7 @@ Set LAKEHOUSE_TEST_KEEP_SERVICES=1 to leave them running after the session (fast
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ os.environ.pop("GOLD_PG_PASSWORD", None)
 from lakehouse import services  # noqa: E402
 from lakehouse.config import Settings, load_settings  # noqa: E402
 from lakehouse.errors import setup_logging  # noqa: E402
+from tests.reference import REFERENCE_SIZES, lake_state  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +92,34 @@ def empty_lake_and_gold(lake: Settings):
                 conn.execute(f"drop schema if exists {schema} cascade")
 
     return empty
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A temporary Prefect API for the whole session: flows run in-process under Prefect's test harness."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    import flows  # noqa: F401  (exports the project settings first)
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    report: object  # flows.report.RunReport
+    lake: dict[str, tuple]  # lake_state() after the run
+    gold: dict[str, tuple]  # lakehouse.export.gold_totals() after the run
+
+
+@pytest.fixture(scope="session")
+def reference_run(lake: Settings, empty_lake_and_gold, prefect_harness) -> ReferenceRun:
+    """The pipeline flow run once with REFERENCE_SIZES from an empty lake and gold, in-process: the state
+    the whole-pipeline stories compare with (the flows' fault tests converge to it, the cluster run must
+    equal it). Run once per session, whichever module asks first; the lake is left in that state."""
+    from flows.pipeline import pipeline
+    from lakehouse.export import gold_totals
+
+    empty_lake_and_gold()
+    report = pipeline(**REFERENCE_SIZES)
+    return ReferenceRun(report, lake_state(lake), gold_totals(lake.gold_url))

@@ -23,20 +23,12 @@ from lakehouse.cluster import Cluster, client_env
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.export import gold_totals
 from lakehouse.services import Postgres
-from lakehouse.sql import SparkSQL
+from tests.reference import REFERENCE_SIZES, lake_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
-SMALL = ["--seed", "7", "--days", "2", "--lines-per-day", "200", "--sessions-per-day", "20",
-         "--products", "40", "--customers", "80"]  # fmt: skip
-LAKE_CHECKS = {
-    "fact": "select count(*), sum(quantity), count(distinct order_line_key) from marts.fct_order_lines",
-    "quarantine": "select count(*), count(distinct order_line_key) from marts.quarantine_order_lines",
-    "products": "select count(*) from marts.dim_products",
-    "snapshot": "select count(*) from snapshots.snap_products",
-    "batches": "select count(*), sum(rows) from raw._batches where status = 'succeeded'",
-    "events": "select count(*) from marts.fct_events",
-}
+# the cluster runs the reference run's dataset (tests/reference.py) through the CLI
+SIZES = [f"--{k.replace('_', '-')}={v}" for k, v in REFERENCE_SIZES.items()]
 
 
 def free_ports(n: int) -> list[int]:
@@ -53,14 +45,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def lake_state(settings) -> dict[str, tuple]:
-    with SparkSQL(settings) as spark:
-        return {name: tuple(spark.query(sql)[0]) for name, sql in LAKE_CHECKS.items()}
-
-
 def run_pipeline(env: dict[str, str]) -> subprocess.CompletedProcess:
     res = subprocess.run(
-        [sys.executable, "-m", "flows", "run", *SMALL], cwd=REPO_ROOT, env=env,
+        [sys.executable, "-m", "flows", "run", *SIZES], cwd=REPO_ROOT, env=env,
         capture_output=True, text=True, timeout=1500,
     )  # fmt: skip
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -98,12 +85,10 @@ def foreign_pg(lake):
 
 
 def test_1_cluster_runs_the_pipeline_like_the_embedded_one(
-    lake, empty_lake_and_gold, cluster_settings, foreign_pg, tmp_path
+    reference_run, cluster_settings, foreign_pg, tmp_path
 ):
-    # the embedded reference: the session's own services, from an empty lake and gold
-    empty_lake_and_gold()
-    run_pipeline(dict(os.environ))
-    embedded_lake, embedded_gold = lake_state(lake), gold_totals(lake.gold_url)
+    # the embedded reference: the session's own services, from an empty lake and gold (tests/conftest.py)
+    embedded_lake, embedded_gold = reference_run.lake, reference_run.gold
 
     # the cluster: configuration by environment variables only, as for a cluster on YARN or Kubernetes
     env = {

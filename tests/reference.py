@@ -1,0 +1,38 @@
+"""The reference run of the whole-pipeline stories: its sizes and what "the same lake" means.
+
+tests/conftest.py runs it once per session (fixture ``reference_run``); the flows' fault tests must converge
+to its state and the cluster run must equal it.
+"""
+
+from __future__ import annotations
+
+from lakehouse.config import Settings
+
+# The reference run: one small dataset, through the whole pipeline, from an empty lake and gold.
+REFERENCE_SIZES = {
+    "seed": 11,
+    "days": 2,
+    "lines_per_day": 300,
+    "sessions_per_day": 30,
+    "products": 60,
+    "customers": 120,
+}
+# What "the same lake" means when two runs are compared: counts, sums and distinct keys of the main tables.
+LAKE_CHECKS = {
+    "fact": "select count(*), sum(quantity), count(distinct order_line_key) from marts.fct_order_lines",
+    "quarantine": "select count(*), count(distinct order_line_key) from marts.quarantine_order_lines",
+    "products": "select count(*), count(distinct product_sk) from marts.dim_products",
+    "snapshot": "select count(*) from snapshots.snap_products",
+    "batches": "select count(*), sum(rows) from raw._batches where status = 'succeeded'",
+    "events": "select count(*), count(distinct event_id) from marts.fct_events",
+    "anomalies": "select count(*), count(distinct anomaly_id) from marts.anomalies",
+    "baselines": "select count(*), sum(detection_line_count) from marts.anomaly_product_baselines",
+}
+
+
+def lake_state(settings: Settings) -> dict[str, tuple]:
+    """LAKE_CHECKS read through the Thrift server of ``settings``."""
+    from lakehouse.sql import SparkSQL
+
+    with SparkSQL(settings) as spark:
+        return {name: tuple(spark.query(sql)[0]) for name, sql in LAKE_CHECKS.items()}
