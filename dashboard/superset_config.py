@@ -23,7 +23,9 @@ RATELIMIT_STORAGE_URI = "memory://"
 CONTENT_SECURITY_POLICY_WARNING = False
 # Nothing leaves the machine: no telemetry, no example data, no thumbnails needing a browser worker.
 SCARF_ANALYTICS = False
-FEATURE_FLAGS = {"THUMBNAILS": False, "ALERT_REPORTS": False}
+# Every chart of a dashboard renders at once (not only those scrolled into view): what a test and a
+# screenshot need, and a one-page dashboard of ten charts is cheap.
+FEATURE_FLAGS = {"THUMBNAILS": False, "ALERT_REPORTS": False, "DASHBOARD_VIRTUALIZATION": False}
 # Dashboards only read gold; SQL Lab may query it too (read-only role), never write.
 SQLLAB_TIMEOUT = 120
 SUPERSET_WEBSERVER_TIMEOUT = 120
