@@ -336,7 +336,8 @@ class Superset:
         if not self.python.exists() or not (self.home / "superset.db").exists():
             raise LakehouseError("Superset is not set up here: run `make dashboard` first.")
         out = self._run(
-            [str(self.python), str(SETUP_SCRIPT), "export", DASHBOARD_SLUG, str(BUNDLE_DIR)], env=self.env()
+            [str(self.python), str(SETUP_SCRIPT), "export", DASHBOARD_SLUG, str(BUNDLE_DIR)],
+            env=self.env() | {"SUPERSET_ADMIN_USER": self.admin_user},
         )
         files = [line for line in out.splitlines() if line.endswith(".yaml")]
         echo(f"exported {len(files)} files to {BUNDLE_DIR}; review with `git diff dashboard/bundle`")
