@@ -126,12 +126,18 @@ class Superset:
     def _lock_hash(self) -> str:
         return _sha256(LOCK_FILE.read_bytes())
 
+    def venv_outdated(self) -> bool:
+        stamp = self.venv / ".lock-sha256"
+        current = stamp.read_text().strip() if stamp.exists() else ""
+        return not self.python.exists() or current != self._lock_hash()
+
     def ensure_venv(self, echo=print) -> None:
         """Create or update ``<data dir>/superset/venv`` from the lock when the lock's hash changed."""
-        stamp = self.venv / ".lock-sha256"
-        want = self._lock_hash()
-        if self.python.exists() and stamp.exists() and stamp.read_text().strip() == want:
+        if not self.venv_outdated():
             return
+        if self.process() is not None:  # never swap packages under a running server
+            echo("superset: stopping the running server: dashboard/requirements.lock changed")
+            self.down(echo)
         uv = _uv_binary()
         self.home.mkdir(parents=True, exist_ok=True)
         echo(f"superset: installing Apache Superset into {self.venv} from {LOCK_FILE.name} (a few minutes)")
@@ -143,7 +149,7 @@ class Superset:
             [uv, "pip", "sync", "--quiet", "--require-hashes", "--python", str(self.python), str(LOCK_FILE)],
             timeout=INSTALL_TIMEOUT,
         )
-        stamp.write_text(want + "\n")
+        (self.venv / ".lock-sha256").write_text(self._lock_hash() + "\n")
         log.info("superset venv installed in %.0f s", time.monotonic() - started)
 
     def _run(self, cmd: list[str], timeout: float = 600, env: dict[str, str] | None = None) -> str:
@@ -180,6 +186,7 @@ class Superset:
         self._run([superset, "db", "upgrade"], env=self.env())
         self._run([superset, "init"], env=self.env())
         stamp.write_text(want + "\n")
+        (self.home / ".content-sha256").unlink(missing_ok=True)  # a new metadata database has no dashboard
 
     def bundle_zip(self) -> Path:
         """``dashboard/bundle`` zipped as Superset exports it, with the gold_reader URI (password masked)."""
