@@ -200,7 +200,9 @@ class Superset:
                 text = path.read_text()
                 if rel.startswith("databases/"):
                     text = re.sub(r"(?m)^sqlalchemy_uri:.*$", f"sqlalchemy_uri: {uri}", text)
-                zf.writestr(f"lakehouse_dashboard/{rel}", text)
+                # a fixed timestamp: the same bundle gives the same zip, whose hash decides re-imports
+                info = zipfile.ZipInfo(f"lakehouse_dashboard/{rel}", date_time=(1980, 1, 1, 0, 0, 0))
+                zf.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
         return target
 
     def _inputs_hash(self, bundle: Path) -> str:
