@@ -98,5 +98,5 @@ restore: setup ## Restore a backup into a new database: make restore DATABASE=na
 env: setup ## Print the environment dbt needs: eval "$$(make -s env)"
 	@$(LAKE) env
 
-clean: down ## Stop the services and delete the data directory
+clean: down dashboard-down ## Stop the services (and Superset) and delete the data directory
 	@if [ -x $(PY) ]; then rm -rf "$$($(PY) -c 'from lakehouse.config import load_settings; print(load_settings().data_dir)')"; else rm -rf .lakehouse; fi

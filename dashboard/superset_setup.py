@@ -87,6 +87,27 @@ def normalise(file_name: str, content: str) -> tuple[str, str]:
     return (f"{folder}/{base}" if folder else base), yaml.safe_dump(data, sort_keys=False, width=110)
 
 
+def _charts_in_scope(metadata: dict, chart_ids: list[int]) -> None:
+    """Each native filter's ``chartsInScope`` from its scope (the whole dashboard but ``excluded``). The
+    importer remaps ``excluded`` to the new chart ids but leaves ``chartsInScope`` as written, which would
+    point the filters at other charts."""
+    for native in metadata.get("native_filter_configuration", []):
+        excluded = set(native.get("scope", {}).get("excluded", []))
+        native["chartsInScope"] = [i for i in chart_ids if i not in excluded]
+
+
+def fix_filter_scopes(db, slug: str) -> None:
+    """After an import: the dashboard's native filters point at the charts' ids in this Superset."""
+    from superset.models.dashboard import Dashboard
+    from superset.utils import json
+
+    dashboard = db.session.query(Dashboard).filter_by(slug=slug).one()
+    metadata = json.loads(dashboard.json_metadata or "{}")
+    _charts_in_scope(metadata, sorted(chart.id for chart in dashboard.slices))
+    dashboard.json_metadata = json.dumps(metadata)
+    db.session.commit()
+
+
 def _stable_chart_ids(dashboard: dict) -> dict:
     """Chart ids of this Superset replaced by 1..N in the order of the charts' uuids: the importer maps them
     back through the position's uuids, and the file no longer changes with the instance it came from."""
@@ -102,8 +123,7 @@ def _stable_chart_ids(dashboard: dict) -> dict:
     for native in meta.get("native_filter_configuration", []):
         if "excluded" in native.get("scope", {}):
             native["scope"]["excluded"] = remap(native["scope"]["excluded"])
-        if "chartsInScope" in native:
-            native["chartsInScope"] = remap(native["chartsInScope"])
+    _charts_in_scope(meta, sorted(ids.values()))
     scope = meta.get("global_chart_configuration", {}).get("scope", {})
     if "excluded" in scope:
         scope["excluded"] = remap(scope["excluded"])
@@ -175,6 +195,7 @@ def main(argv: list[str]) -> int:
         passwords = dict.fromkeys(database_files, os.environ["GOLD_READER_PASSWORD"])
         try:
             count = import_bundle(security_manager, bundle_zip, username, passwords)
+            fix_filter_scopes(db, os.environ["SUPERSET_DASHBOARD_SLUG"])
         except Exception as exc:
             # the importer wraps validation errors; their messages say which file and field
             messages = getattr(exc, "normalized_messages", None)

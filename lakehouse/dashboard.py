@@ -228,6 +228,7 @@ class Superset:
             "SUPERSET_ADMIN_USER": self.admin_user,
             "SUPERSET_ADMIN_PASSWORD": self.admin_password(),
             "GOLD_READER_PASSWORD": gold.role_password(self.s, gold.READER),
+            "SUPERSET_DASHBOARD_SLUG": DASHBOARD_SLUG,
         }
         out = self._run([str(self.python), str(SETUP_SCRIPT), "import", str(bundle)], env=env)
         log.info("superset setup: %s", out.strip())

@@ -64,3 +64,21 @@ def test_dbt_exposures_point_at_the_dashboard_and_cover_what_it_reads():
             exposed |= set(re.findall(r"ref\('(\w+)'\)", " ".join(exposure["depends_on"])))
     assert urls == {f"http://127.0.0.1:8088/superset/dashboard/{DASHBOARD_SLUG}/"}
     assert views_read() <= exposed, views_read() - exposed
+
+
+def test_the_anomaly_drill_down_filters_by_product_date_and_z_score():
+    (dashboard,) = load("dashboards")
+    chart_ids = {
+        v["meta"]["sliceName"]: v["meta"]["chartId"]
+        for v in dashboard["position"].values()
+        if isinstance(v, dict) and v.get("type") == "CHART"
+    }
+    filters = {f["name"]: f for f in dashboard["metadata"]["native_filter_configuration"]}
+    columns = {name: [t.get("column", {}).get("name") for t in f["targets"]] for name, f in filters.items()}
+    assert columns["Product"] == ["product_code"] and filters["Product"]["filterType"] == "filter_select"
+    assert columns["Z-score"] == ["z_score"] and filters["Z-score"]["filterType"] == "filter_range"
+    assert filters["Invoice date"]["filterType"] == "filter_time"
+    drill_down = chart_ids["Flagged order lines"]
+    for f in filters.values():  # each applies to the drill-down table, and to no chart lacking its column
+        assert drill_down in f["chartsInScope"] and drill_down not in f["scope"]["excluded"]
+    assert set(filters["Invoice date"]["chartsInScope"]) == {drill_down, chart_ids["Anomaly trend"]}
