@@ -12,6 +12,8 @@ import pytest
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.dashboard import Superset
 
+from .browser import ensure_chromium
+
 # what a small pipeline run needs to fill every view the dashboard reads (as tests/flows does)
 SMALL = ["--seed", "11", "--days", "2", "--lines-per-day", "300", "--sessions-per-day", "30",
          "--products", "60", "--customers", "120"]  # fmt: skip
@@ -56,8 +58,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium, installed with apt-get first when missing (before anything else starts)."""
+    return ensure_chromium()
+
+
 @pytest.fixture(scope="module")
-def superset(gold_with_data):
+def superset(chromium, gold_with_data):
     """Superset on a free port, set up and started by the real module; stopped at the end of the module."""
     settings = load_settings({**gold_with_data.values, "SUPERSET_PORT": str(free_port())})
     server = Superset(settings)
