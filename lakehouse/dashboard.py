@@ -36,7 +36,7 @@ from urllib.parse import urlparse, urlunparse
 import psutil
 
 from lakehouse import gold, services
-from lakehouse.config import REPO_ROOT, Settings
+from lakehouse.config import REPO_ROOT, VARIABLES, Settings
 from lakehouse.errors import LakehouseError, first_line
 from lakehouse.services import ServiceStatus
 
@@ -106,8 +106,13 @@ class Superset:
         return self.s.kept_secret("SUPERSET_ADMIN_PASSWORD", "admin.password", self.home)
 
     def env(self) -> dict[str, str]:
-        """The environment of every Superset process: its config, home and secret key."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
+        """The environment of every Superset process: its config, home and secret key, and none of the
+        project's settings (the owner's or writer's passwords have no business in a BI server)."""
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in VARIABLES and not k.startswith(("VIRTUAL_ENV", "PYTHON", "LAKEHOUSE_", "DBT_"))
+        }
         env.update(
             SUPERSET_HOME=str(self.home),
             SUPERSET_CONFIG_PATH=str(CONFIG_FILE),
