@@ -14,7 +14,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup up down status logs run test pytest lint format docs bench gold-url backup restore env clean \
-	cluster-up cluster-down cluster-status
+	cluster-up cluster-down cluster-status dashboard dashboard-down
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -79,6 +79,12 @@ cluster-down: ## Stop that cluster (no JVM of it left behind)
 cluster-status: setup ## Show the cluster's processes
 	@$(LAKE) cluster status
 
+dashboard: setup ## Start Apache Superset with the gold dashboard (http://127.0.0.1:8088); see README
+	@$(LAKE) dashboard up
+
+dashboard-down: ## Stop Superset (no process of it left behind)
+	@if [ -x $(PY) ]; then $(LAKE) dashboard down; fi
+
 ROLE ?= reader
 gold-url: setup ## Print the gold URL of the read-only BI role (ROLE=writer or ROLE=owner for the others)
 	@$(LAKE) gold-url --role $(ROLE)
@@ -92,5 +98,5 @@ restore: setup ## Restore a backup into a new database: make restore DATABASE=na
 env: setup ## Print the environment dbt needs: eval "$$(make -s env)"
 	@$(LAKE) env
 
-clean: down ## Stop the services and delete the data directory
+clean: down dashboard-down ## Stop the services (and Superset) and delete the data directory
 	@if [ -x $(PY) ]; then rm -rf "$$($(PY) -c 'from lakehouse.config import load_settings; print(load_settings().data_dir)')"; else rm -rf .lakehouse; fi

@@ -199,6 +199,47 @@ def cluster_env(settings) -> None:
         click.echo(f"export {key}={shlex.quote(value)}")
 
 
+@main.group()
+def dashboard() -> None:
+    """Apache Superset on the gold schema, with the dashboard kept as code in dashboard/ (see README)."""
+
+
+@dashboard.command("up")
+@click.pass_obj
+def dashboard_up(settings) -> None:
+    """Install (first time), set up and start Superset with the dashboard imported (reusing a running one)."""
+    from lakehouse.dashboard import Superset
+
+    Superset(settings).up(echo=click.echo)
+
+
+@dashboard.command("down")
+@click.pass_obj
+def dashboard_down(settings) -> None:
+    """Stop Superset (no process of it left behind)."""
+    from lakehouse.dashboard import Superset
+
+    Superset(settings).down(echo=click.echo)
+
+
+@dashboard.command("status")
+@click.pass_obj
+def dashboard_status(settings) -> None:
+    """Show whether Superset runs, where, and its log."""
+    from lakehouse.dashboard import Superset
+
+    click.echo(str(Superset(settings).status()))
+
+
+@dashboard.command("export")
+@click.pass_obj
+def dashboard_export(settings) -> None:
+    """Write the dashboard as it is in the running Superset back to dashboard/bundle (to commit)."""
+    from lakehouse.dashboard import Superset
+
+    Superset(settings).export(echo=click.echo)
+
+
 @main.command("config")
 def config_table() -> None:
     """Print the configuration variables as a Markdown table."""

@@ -123,6 +123,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ALERT_SMTP_SENDER": ("lakehouse@localhost", "From address of the alerts."),
     "ALERT_SMTP_RECIPIENTS": ("", "Comma-separated recipients of the alerts."),
     "ALERT_MAX_ROWS": ("50", "Flags listed per table in an alert e-mail (the rest are counted)."),
+    "SUPERSET_PORT": ("8088", "Port of `make dashboard` (Apache Superset, bound to 127.0.0.1)."),
+    "SUPERSET_ADMIN_USER": ("admin", "Superset's admin user."),
+    "SUPERSET_ADMIN_PASSWORD": (
+        "",
+        "Its password; default: generated once, printed by the first `make dashboard` and kept in "
+        "`<data dir>/superset/admin.password` (mode 600).",
+    ),
+    "SUPERSET_SECRET_KEY": (
+        "",
+        "Key Superset signs sessions and encrypts stored credentials with; default: generated once and "
+        "kept in `<data dir>/superset/secret_key` (mode 600).",
+    ),
+    "SUPERSET_START_TIMEOUT": ("180", "Seconds to wait for Superset's `/health` to answer."),
     "DBT_TARGET": (
         "local",
         "dbt target for the lake: `local` (embedded), `cluster`, `cluster_kerberos` or `cluster_ldap`.",
@@ -173,6 +186,10 @@ class Settings:
     @property
     def pg_root(self) -> Path:
         return self.data_dir / "postgres"
+
+    @property
+    def superset_home(self) -> Path:
+        return self.data_dir / "superset"
 
     @property
     def prefect_home(self) -> Path:
@@ -237,14 +254,16 @@ class Settings:
             fh.write(password + "\n")
         return password
 
-    def kept_secret(self, variable: str, filename: str) -> str:
-        """``variable`` from the environment, else a secret generated once and kept (mode 600)."""
+    def kept_secret(self, variable: str, filename: str, directory: Path | None = None) -> str:
+        """``variable`` from the environment, else a secret generated once and kept (mode 600) in
+        ``directory`` (default ``<data dir>/postgres``)."""
         if self.get(variable):
             return self.get(variable)
-        path = self.pg_root / filename
+        directory = directory or self.pg_root
+        path = directory / filename
         if path.exists():
             return path.read_text().strip()
-        self.pg_root.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(18)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,0 +1,74 @@
+"""Fixtures of the dashboard tests: gold with pipeline data, Superset started by lakehouse/dashboard.py."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from lakehouse.config import REPO_ROOT, load_settings
+from lakehouse.dashboard import Superset
+
+from .browser import ensure_chromium
+
+# what a small pipeline run needs to fill every view the dashboard reads (as tests/flows does)
+SMALL = ["--seed", "11", "--days", "2", "--lines-per-day", "300", "--sessions-per-day", "30",
+         "--products", "60", "--customers", "120"]  # fmt: skip
+# every gold view the bundle's datasets read, and those that must hold rows for its charts to mean anything
+VIEWS = ("sales_by_region", "order_lines", "countries", "top_products", "customer_order_frequency",
+         "cross_border_shoppers", "anomaly_trend", "order_line_anomalies", "conversion_funnel")  # fmt: skip
+MUST_HAVE_ROWS = ("sales_by_region", "order_lines", "top_products", "customer_order_frequency")
+
+
+def gold_is_ready(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        present = {
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'gold'"
+            )
+        }
+        if not set(VIEWS) <= present:
+            return False
+        filled = [conn.execute(f"select exists (select from gold.{v})").fetchone()[0] for v in MUST_HAVE_ROWS]
+        return all(filled)
+
+
+@pytest.fixture(scope="module")
+def gold_with_data(lake, empty_lake_and_gold):
+    """Gold as the session has it when it holds pipeline data (any run); else a small pipeline run from an
+    empty lake and gold, so the test never depends on what other modules left behind."""
+    if not gold_is_ready(lake.gold_url):
+        empty_lake_and_gold()
+        res = subprocess.run(
+            [sys.executable, "-m", "flows", "run", *SMALL], cwd=REPO_ROOT,
+            capture_output=True, text=True, timeout=1500,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        assert gold_is_ready(lake.gold_url)
+    return lake
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium, installed with apt-get first when missing (before anything else starts)."""
+    return ensure_chromium()
+
+
+@pytest.fixture(scope="module")
+def superset(chromium, gold_with_data):
+    """Superset on a free port, set up and started by the real module; stopped at the end of the module."""
+    settings = load_settings({**gold_with_data.values, "SUPERSET_PORT": str(free_port())})
+    server = Superset(settings)
+    server.up(echo=lambda _msg: None)
+    yield server
+    server.down(echo=lambda _msg: None)
