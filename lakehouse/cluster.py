@@ -154,7 +154,7 @@ class Daemon:
 
 def _alive(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return services.is_running(psutil.Process(pid))
     except psutil.NoSuchProcess:
         return False
 

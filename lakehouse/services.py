@@ -146,11 +146,32 @@ def kill_tree(proc: psutil.Process, grace: float = 30) -> None:
     for p in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.send_signal(signal.SIGTERM)
-    _gone, alive = psutil.wait_procs(procs, timeout=grace)
+    alive = _wait_gone(procs, grace)
     for p in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
-    psutil.wait_procs(alive, timeout=10)
+    _wait_gone(alive, 10)
+
+
+def is_running(proc: psutil.Process) -> bool:
+    """Alive and not a zombie (an exited process its parent has not reaped yet is gone for us)."""
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process has exited (our own children are reaped); returns those still running.
+    psutil.wait_procs alone would wait the whole timeout for a zombie another process has to reap."""
+    deadline = time.monotonic() + timeout
+    alive = list(procs)
+    while alive:
+        _gone, alive = psutil.wait_procs(alive, timeout=0.2)
+        alive = [p for p in alive if is_running(p)]
+        if time.monotonic() >= deadline:
+            break
+    return alive
 
 
 def java_binary() -> str:

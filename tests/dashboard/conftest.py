@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 import psycopg
 import pytest
 
-from lakehouse.config import REPO_ROOT, load_settings
+from lakehouse.config import load_settings
 from lakehouse.dashboard import Superset
 
 from .browser import ensure_chromium
 
-# what a small pipeline run needs to fill every view the dashboard reads (as tests/flows does)
-SMALL = ["--seed", "11", "--days", "2", "--lines-per-day", "300", "--sessions-per-day", "30",
-         "--products", "60", "--customers", "120"]  # fmt: skip
 # every gold view the bundle's datasets read, and those that must hold rows for its charts to mean anything
 VIEWS = ("sales_by_region", "order_lines", "countries", "top_products", "customer_order_frequency",
          "cross_border_shoppers", "anomaly_trend", "order_line_anomalies", "conversion_funnel")  # fmt: skip
@@ -38,17 +33,9 @@ def gold_is_ready(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def gold_with_data(lake, empty_lake_and_gold):
-    """Gold as the session has it when it holds pipeline data (any run); else a small pipeline run from an
-    empty lake and gold, so the test never depends on what other modules left behind."""
-    if not gold_is_ready(lake.gold_url):
-        empty_lake_and_gold()
-        res = subprocess.run(
-            [sys.executable, "-m", "flows", "run", *SMALL], cwd=REPO_ROOT,
-            capture_output=True, text=True, timeout=1500,
-        )  # fmt: skip
-        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-        assert gold_is_ready(lake.gold_url)
+def gold_with_data(lake, reference_run):
+    """Gold as the session's reference pipeline run left it (tests/conftest.py), every view filled."""
+    assert gold_is_ready(lake.gold_url), "the reference run left a gold without the dashboard's views"
     return lake
 
 

@@ -160,3 +160,22 @@ def test_services_module_reports_stopped_without_starting(own_env, monkeypatch):
         monkeypatch.setenv(key, value)
     states = {st.name: st.state for st in services.status(load_settings())}
     assert states == {"postgres": "stopped", "spark-thrift": "stopped"}
+
+
+def test_kill_tree_does_not_wait_for_a_zombie_another_process_must_reap():
+    # a parent that starts a child and never reaps it: once killed, the child stays a zombie until the
+    # parent exits (as daemons started by a test process are); stopping it must not wait out the grace
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys, time; c = subprocess.Popen(['sleep', '300']); "
+         "print(c.pid, flush=True); time.sleep(300)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        child = psutil.Process(int(parent.stdout.readline()))
+        started = time.monotonic()
+        services.kill_tree(child, grace=30)
+        assert time.monotonic() - started < 10
+        assert child.status() == psutil.STATUS_ZOMBIE and not services.is_running(child)
+    finally:
+        parent.kill()
+        parent.wait()
