@@ -53,6 +53,8 @@ def run(wait: float, **params) -> None:
     click.echo(
         "\nGold is loaded. Connect a BI tool (read-only role gold_reader) or psql:\n"
         f'  psql "{reader}"      (also: make gold-url)\n'
+        "Dashboards: make dashboard (Apache Superset on the gold schema, http://127.0.0.1:"
+        f"{settings.get('SUPERSET_PORT')})\n"
         f"Logs: {settings.log_dir}   dbt docs: make docs   services: make status / make down"
     )
 
