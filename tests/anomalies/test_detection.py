@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import json
 import math
-import socket
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ import pytest
 from lakehouse import alerts, export, gold, reviews
 from lakehouse.config import load_settings
 from tests.anomalies.conftest import DETECTION_END, add_lines, detect, line, training_stats
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -122,18 +122,12 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def smtp():
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, inbox
     controller.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -23,6 +22,7 @@ from lakehouse.cluster import Cluster, client_env
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.export import gold_totals
 from lakehouse.services import Postgres
+from tests.ports import free_port
 from tests.reference import REFERENCE_SIZES, lake_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
@@ -37,12 +37,6 @@ def free_ports(n: int) -> list[int]:
         if all(not services.port_in_use("127.0.0.1", base + i) for i in range(n)):
             return [base + i for i in range(n)]
     raise RuntimeError("no free ports")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_pipeline(env: dict[str, str]) -> subprocess.CompletedProcess:

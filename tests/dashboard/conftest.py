@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import psycopg
 import pytest
 
 from lakehouse.config import load_settings
 from lakehouse.dashboard import Superset
+from tests.ports import free_port
 
 from .browser import ensure_chromium
 
@@ -37,12 +36,6 @@ def gold_with_data(lake, reference_run):
     """Gold as the session's reference pipeline run left it (tests/conftest.py), every view filled."""
     assert gold_is_ready(lake.gold_url), "the reference run left a gold without the dashboard's views"
     return lake
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ its URL, as a foreign server would be. Export, roles and backups work the same a
 from __future__ import annotations
 
 import shutil
-import socket
 
 import psycopg
 import pytest
@@ -12,14 +11,9 @@ import pytest
 from lakehouse import backup, export, gold
 from lakehouse.config import load_settings
 from lakehouse.services import Postgres
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
