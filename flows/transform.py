@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from prefect import flow, get_run_logger
 
+from lakehouse import dbt_thrift
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.errors import LakehouseError, first_line
 
@@ -30,6 +31,7 @@ class DbtOutcome:
 def dbt_runner(target: str | None = None):
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
+    dbt_thrift.install()  # --fail-fast cancels running queries from another thread: make that safe
     settings = load_settings()
     return PrefectDbtRunner(
         settings=PrefectDbtSettings(

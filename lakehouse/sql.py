@@ -98,7 +98,8 @@ class SparkSQL:
     def _run(self, sql: str, fetch: bool) -> list[tuple]:
         from pyhive.exc import Error as HiveError
 
-        log.info("spark sql: %s", sql)
+        # long statements (multi-row inserts of the lookups) are shortened: the log is for reading
+        log.info("spark sql: %s", sql if len(sql) <= 400 else f"{sql[:400]} ... ({len(sql):,} chars)")
         with self._cursor() as cur:
             try:
                 cur.execute(sql)
