@@ -117,7 +117,8 @@ def land_order_lines(spark: SparkSQL, batch_id: str, rows: int, first_id: int, s
         f"concat('BC', pmod(id, {CUSTOMERS})), "
         "element_at(array('GB', 'FR', 'US'), 1 + cast(pmod(id, 3) as int)), "
         # description, unit_price, source_layout, line_type: absent from generated lines, as in ingestion
-        f"null, null, null, null, '{batch_id}', 'bench/{batch_id}.csv', id - {first_id} + 1, current_timestamp() "
+        "null, null, null, null, "
+        f"'{batch_id}', 'bench/{batch_id}.csv', id - {first_id} + 1, current_timestamp() "
         f"from range({first_id}, {first_id + rows})"
     )
 
