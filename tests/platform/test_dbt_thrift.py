@@ -6,16 +6,12 @@ flows' failing-test story into a bare `TSocket read 0 bytes`).
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 
 import pytest
 
 from lakehouse import dbt_thrift
-from lakehouse.config import REPO_ROOT
 from lakehouse.sql import SparkSQL
 
 pytestmark = pytest.mark.integration
@@ -68,25 +64,3 @@ def test_cancel_from_another_thread_stops_the_query_and_leaves_the_connection_sa
     assert "CANCELED" in str(raised["query"]), raised["query"]
     with SparkSQL(lake) as spark:  # the server is fine afterwards
         assert spark.query("select 1") == [(1,)]
-
-
-def test_upstream_bug_is_still_there(lake):
-    """Without the fix (a fresh interpreter, dbt_thrift not installed) the same cancel garbles the Thrift
-    conversation: a wrong poll state, an error escaping cancel or close, or a query thread stuck on its
-    socket. When this test fails, dbt-spark or PyHive fixed it and lakehouse/dbt_thrift.py can go."""
-    script = textwrap.dedent("""
-        import sys
-        from lakehouse.config import load_settings
-        from tests.platform.test_dbt_thrift import cancel_while_polling
-        for attempt in range(3):
-            try:
-                raised = cancel_while_polling(load_settings(), wait=25)
-            except AssertionError as exc:
-                sys.exit(f"broken on attempt {attempt}: {exc}")
-            if set(raised) != {"query"} or "CANCELED" not in str(raised["query"]):
-                sys.exit(f"broken on attempt {attempt}: {raised}")
-        print("cancel worked three times without the fix")
-    """)
-    res = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
-                         timeout=300)  # fmt: skip
-    assert res.returncode != 0 and "broken on attempt" in res.stderr, res.stdout + res.stderr[-2000:]
