@@ -18,5 +18,8 @@ def export_settings_to_env() -> None:
     # Quiet, local, no telemetry: the flow runs on an ephemeral API unless PREFECT_API_URL is set.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    # A fresh PREFECT_HOME migrates its SQLite database when the ephemeral API starts: on a loaded
+    # machine (a Spark cluster beside it) that took longer than Prefect's 20 s default and the run died.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.data_dir / "run"))
