@@ -6,18 +6,20 @@ What the manifest also decides: the primary key (``unique_key``, else the column
 PII columns (tagged ``pii``, replaced by a keyed hash: the raw value never leaves the lake) and the mode:
 
 - **swap** (dimensions, marts): the table is read from its Iceberg files (PyIceberg on the current metadata
-  file the catalog names; no rows through Thrift), ``COPY``-ed into ``gold_load`` (no index yet), indexed,
-  reconciled, and swapped into ``gold_marts`` by rename. Views on the table (the dbt-postgres BI layer) are
-  re-pointed with ``create or replace view`` in the same transaction, so they keep their grants and comments,
-  and a BI query sees the old or the new data, never a half-loaded or missing table. A table whose Iceberg
-  snapshot did not change since the last export is left alone.
+  file the catalog names; no rows through Thrift) and streamed batch by batch into ``COPY`` into
+  ``gold_load`` (no index yet; the scan overlaps the load and the table is never whole in client memory),
+  indexed, reconciled, and swapped into ``gold_marts`` by rename. Views on the table (the dbt-postgres BI
+  layer) are re-pointed with ``create or replace view`` in the same transaction, so they keep their grants
+  and comments, and a BI query sees the old or the new data, never a half-loaded or missing table. A table
+  whose Iceberg snapshot did not change since the last export is left alone.
 - **upsert** (incremental models with a ``unique_key`` and a ``_loaded_at`` column, i.e. the order-line fact):
   only rows written since the watermark (``_loaded_at``, kept with the Iceberg snapshot in
   ``gold_marts._export_state``) are read (Iceberg prunes the files of older batches) and merged with
   ``INSERT ... ON CONFLICT``. The first export, a rewritten lake table or a changed schema load it in full.
 
 Everything of one run commits in ONE transaction after reconciliation (row count and a column sum per table,
-lake vs gold): a mismatch rolls back and leaves the previous gold in place.
+lake vs gold; a streamed scan must also give the snapshot's own row count from the table metadata): a
+mismatch rolls back and leaves the previous gold in place.
 """
 
 from __future__ import annotations
@@ -83,7 +85,11 @@ class _Plan:
     snapshot_id: int | None
     mode: str  # swap | upsert | unchanged
     watermark: str | None = None
-    data: pa.Table | None = None
+    data: pa.Table | None = None  # the changed rows of an upsert (small: read before loading)
+    scan: object | None = None  # a swap's PyIceberg scan: streamed into COPY, never held whole in memory
+    lake_schema: pa.Schema | None = None
+    expected_rows: int | None = None  # the snapshot's own live-row count (table metadata), when it has one
+    changed_rows: int = 0
     lake_totals: tuple[int, Decimal | float | None] = (0, None)
     sum_column: str | None = None
     new_watermark: str | None = None
@@ -175,6 +181,13 @@ def mask_pii(data: pa.Table, columns: Iterable[str], key: bytes) -> pa.Table:
     return data
 
 
+def masked_schema(schema: pa.Schema, columns: Iterable[str]) -> pa.Schema:
+    """The schema gold receives: PII columns become the strings of their hashes."""
+    pii = set(columns)
+    fields = [pa.field(f.name, pa.string()) if f.name in pii else f.remove_metadata() for f in schema]
+    return pa.schema(fields)
+
+
 def sum_column(schema: pa.Schema, exclude: Iterable[str] = ()) -> str | None:
     """The column whose sum reconciles the table: the first decimal, else float, else integer measure."""
     skip = set(exclude)
@@ -230,17 +243,25 @@ def _rel(schema: str, name: str) -> str:
 
 
 def copy_arrow(cur, table_sql: str, data: pa.Table, *, freeze: bool = False) -> None:
-    """COPY an Arrow table in PostgreSQL's binary format (pgpq encodes Arrow batches natively): the server
-    parses no text, the client formats none. ``freeze`` (table created in this transaction) writes rows
-    already frozen, so the index builds and first reads that follow set no hint bits."""
+    """COPY an Arrow table (see ``copy_batches``)."""
+    copy_batches(cur, table_sql, data.schema, data.to_batches(max_chunksize=COPY_CHUNK_ROWS), freeze=freeze)
+
+
+def copy_batches(
+    cur, table_sql: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, freeze: bool = False
+) -> None:
+    """COPY Arrow batches in PostgreSQL's binary format (pgpq encodes Arrow batches natively): the server
+    parses no text, the client formats none. Batches are sent as they come, so a lake scan that produces
+    them overlaps the load. ``freeze`` (table created in this transaction) writes rows already frozen, so
+    the index builds and first reads that follow set no hint bits."""
     from pgpq import ArrowToPostgresBinaryEncoder
 
-    columns = ", ".join(_ident(c) for c in data.column_names)
+    columns = ", ".join(_ident(c) for c in schema.names)
     options = "format binary, freeze" if freeze else "format binary"
-    encoder = ArrowToPostgresBinaryEncoder(data.schema)
+    encoder = ArrowToPostgresBinaryEncoder(schema)
     with cur.copy(f"copy {table_sql} ({columns}) from stdin ({options})") as copy:
         copy.write(encoder.write_header())
-        for batch in data.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+        for batch in batches:
             copy.write(encoder.write_batch(batch))
         copy.write(encoder.finish())
 
@@ -373,7 +394,7 @@ def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bo
         gold_cols = _gold_columns(cur, model.name)
     schema_same = [(f.name, pg_type(f.type)) for f in lake_schema] == gold_cols
     exists = bool(gold_cols)
-    plan = _Plan(model, metadata_file, snapshot_id, "swap", started=started)
+    plan = _Plan(model, metadata_file, snapshot_id, "swap", started=started, lake_schema=lake_schema)
     if not full_refresh and exists and schema_same and previous and previous["snapshot_id"] == snapshot_id:
         plan.mode = "unchanged"
         plan.new_watermark = previous["watermark"]
@@ -405,16 +426,58 @@ def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bo
                 table.scan(selected_fields=(probe,), snapshot_id=snapshot_id).to_arrow(), plan.sum_column
             )
     else:
-        data = table.scan(snapshot_id=snapshot_id).to_arrow() if snapshot_id else lake_schema.empty_table()
-        plan.sum_column = sum_column(data.schema, model.primary_key)
-        plan.lake_totals = arrow_totals(data, plan.sum_column)
+        # a swap streams the whole table into COPY (_stage_swap): counted, summed and masked on the way
+        plan.sum_column = sum_column(lake_schema, model.primary_key)
+        plan.scan = table.scan(snapshot_id=snapshot_id) if snapshot_id else None
+        plan.expected_rows = _snapshot_rows(snapshot)
+        return plan
     plan.data = mask_pii(data, model.pii_columns, key)
+    plan.changed_rows = plan.data.num_rows
     if WATERMARK_COLUMN in data.column_names and data.num_rows:
         newest = pc.max(data.column(WATERMARK_COLUMN)).as_py()
         plan.new_watermark = newest.isoformat()
     else:
         plan.new_watermark = plan.watermark
     return plan
+
+
+def _snapshot_rows(snapshot) -> int | None:
+    """Live rows of a snapshot from its summary (``total-records``), when no delete files blur the count."""
+    summary = snapshot.summary if snapshot is not None else None
+    if summary is None or summary.get("total-records") is None:
+        return 0 if snapshot is None else None
+    deletes = int(summary.get("total-position-deletes", 0)) + int(summary.get("total-equality-deletes", 0))
+    return None if deletes else int(summary["total-records"])
+
+
+class _LakeStream:
+    """The batches of a swap's scan on their way to COPY: PII masked, cast to one schema, and counted,
+    summed and watermarked as they pass, so nothing needs the whole table in memory."""
+
+    def __init__(self, plan: _Plan, key: bytes):
+        self.plan, self.key = plan, key
+        self.schema = masked_schema(plan.lake_schema, plan.model.pii_columns)
+        self.rows, self.total, self.newest = 0, None, None
+
+    def batches(self) -> Iterable[pa.RecordBatch]:
+        if self.plan.scan is None:
+            return
+        for batch in self.plan.scan.to_arrow_batch_reader():
+            data = mask_pii(pa.Table.from_batches([batch]), self.plan.model.pii_columns, self.key)
+            data = data.cast(self.schema)
+            count, total = arrow_totals(data, self.plan.sum_column)
+            self.rows += count
+            if total is not None:
+                self.total = total if self.total is None else self.total + total
+            if WATERMARK_COLUMN in data.column_names and data.num_rows:
+                newest = pc.max(data.column(WATERMARK_COLUMN)).as_py()
+                self.newest = newest if self.newest is None or newest > self.newest else self.newest
+            yield from data.to_batches(max_chunksize=COPY_CHUNK_ROWS)
+
+    def totals(self) -> tuple[int, Decimal | float | None]:
+        if self.plan.sum_column is None:
+            return self.rows, None
+        return self.rows, self.total if self.total is not None else 0
 
 
 def _appended_totals(table, snapshot, previous: dict, changed: pa.Table, column: str | None) -> tuple | None:
@@ -452,25 +515,53 @@ def _load_name(model: GoldModel) -> str:
     return f"{model.name}"
 
 
-def _stage_swap(settings: Settings, conn, plan: _Plan, url: str) -> None:
+def _stage_swap(conn, plan: _Plan, url: str, key: bytes) -> None:
     """Create, fill, index and analyze ``gold_load.<name>`` (committed; BI never reads gold_load).
 
     The table is created and filled in one transaction (``COPY ... FREEZE``; with ``wal_level=minimal``, the
     embedded server's setting, that writes no WAL), then its key and indexes are built, concurrently on
     separate connections for big tables: load first, index after."""
-    model, data = plan.model, plan.data
+    model = plan.model
     staged = _rel(LOAD_SCHEMA, _load_name(model))
+    stream = _LakeStream(plan, key)
     with conn.cursor() as cur:
         cur.execute(f"drop table if exists {staged}")
         conn.commit()
-        cur.execute(f"create table {staged} (\n  {_columns_sql(data.schema, model.primary_key)}\n)")
-        copy_arrow(cur, staged, data, freeze=True)
+        cur.execute(f"create table {staged} (\n  {_columns_sql(stream.schema, model.primary_key)}\n)")
+        copy_batches(cur, staged, stream.schema, stream.batches(), freeze=True)
         conn.commit()
-        _build_indexes(url, cur, model, parallel=data.num_rows >= PARALLEL_INDEX_MIN_ROWS)
-        cur.execute(f"analyze {staged}")
-        plan_totals = _pg_totals(cur, staged, plan.sum_column)
-    reconcile(model, plan.lake_totals, plan_totals, plan.sum_column)
+        plan.lake_totals, plan.changed_rows = stream.totals(), stream.rows
+        plan.new_watermark = stream.newest.isoformat() if stream.newest is not None else plan.watermark
+        if plan.expected_rows is not None and stream.rows != plan.expected_rows:
+            raise LakehouseError(
+                f"Reconciliation failed for {model.name}: the lake snapshot holds {plan.expected_rows} rows, "
+                f"the scan gave {stream.rows}; gold left unchanged."
+            )
+        _build_indexes(url, cur, model, parallel=stream.rows >= PARALLEL_INDEX_MIN_ROWS)
+        conn.commit()  # the key's constraint took an exclusive lock: released before another session reads
+        # the totals on another connection while ANALYZE samples (a read does not wait on it)
+        totals: list = []
+        args = (url, staged, plan.sum_column, totals)
+        counter = threading.Thread(target=_totals_on_own_connection, args=args)
+        counter.start()
+        try:
+            cur.execute(f"analyze {staged}")
+        finally:
+            counter.join()
+        if isinstance(totals[0], BaseException):
+            raise totals[0]
+    reconcile(model, plan.lake_totals, totals[0], plan.sum_column)
     conn.commit()
+
+
+def _totals_on_own_connection(url: str, table_sql: str, column: str | None, out: list) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+            out.append(_pg_totals(cur, table_sql, column))
+    except BaseException as exc:  # re-raised by the caller, in its thread
+        out.append(exc)
 
 
 def _index_names(model: GoldModel, tag: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -702,7 +793,7 @@ def export_gold(
             upserts = [p for p in plans if p.mode == "upsert"]
             try:
                 for plan in swaps:
-                    _stage_swap(settings, conn, plan, url)
+                    _stage_swap(conn, plan, url, key)
                 reconciled = _swap_all(conn, swaps, upserts)
             finally:
                 _drop_staged(conn, swaps)
@@ -713,7 +804,7 @@ def export_gold(
                     rec = {"rows": rows[0]}
                 else:
                     rec = reconciled[name]
-                changed = plan.data.num_rows if plan.data is not None else 0
+                changed = plan.changed_rows
                 seconds = time.monotonic() - plan.started
                 results.append(ExportResult(plan.model, rec["rows"], seconds, plan.mode, changed, rec))
                 log.info("exported %s (%s): %d rows, %d changed", name, plan.mode, rec["rows"], changed)

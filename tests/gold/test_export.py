@@ -165,6 +165,21 @@ def test_failed_reconciliation_keeps_previous_gold(lake, lakefix, models, writer
     assert result == {"dim_things": 12, "fct_lines": 110}
 
 
+def test_a_scan_short_of_the_snapshot_row_count_fails(lake, lakefix, models, writer, monkeypatch):
+    # a swap streams the table into COPY; the rows it sent must be the snapshot's own count (table metadata)
+    dims = [m for m in models if m.name == "dim_things"]
+    lakefix.write_things(10)
+    export.export_gold(lake, models=dims)
+    before = fingerprint(writer, "dim_things")
+    lakefix.write_things(12, price_offset=100)
+    real = export._snapshot_rows
+    monkeypatch.setattr(export, "_snapshot_rows", lambda snapshot: real(snapshot) + 1)
+    with pytest.raises(LakehouseError, match=r"the lake snapshot holds 13 rows, the scan gave 12;"):
+        export.export_gold(lake, models=dims)
+    assert fingerprint(writer, "dim_things") == before
+    assert writer.execute("select count(*) from pg_tables where schemaname = 'gold_load'").fetchone() == (0,)
+
+
 def test_bi_query_loop_never_fails_nor_sees_partial_data(lake, lakefix, models, writer, reader):
     lakefix.write_things(20)
     lakefix.merge_lines(0, 1000, "b1", "2024-02-01 00:00:00")
