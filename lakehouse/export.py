@@ -32,6 +32,7 @@ import math
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,6 +54,7 @@ GOLD_SCHEMA = MARTS_SCHEMA  # where exported tables live (kept for callers of th
 STATE_TABLE = f"{MARTS_SCHEMA}._export_state"
 WATERMARK_COLUMN = "_loaded_at"
 COPY_CHUNK_ROWS = 100_000
+SCAN_PREFETCH_FILES = 2  # data files read ahead of the COPY: bounds the export's memory, keeps COPY fed
 PARALLEL_INDEX_MIN_ROWS = 200_000  # above this, the key and indexes are built at once, one connection each
 LOCK_TIMEOUT_MS = 200  # the swap never waits longer for a BI query: it retries instead (no deadlocks)
 LOCK_ATTEMPTS = 150
@@ -450,6 +452,26 @@ def _snapshot_rows(snapshot) -> int | None:
     return None if deletes else int(summary["total-records"])
 
 
+def _scan_batches(scan, prefetch: int = SCAN_PREFETCH_FILES) -> Iterable[pa.RecordBatch]:
+    """The scan's record batches, file by file, reading at most ``prefetch`` files ahead of the consumer.
+
+    PyIceberg's own batch reader submits every file of the scan at once, so a table slower to load than to
+    read ends up whole in memory; here memory is bounded by a few data files, whatever the table's size."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    reader = ArrowScan(scan.table_metadata, scan.io, scan.projection(), scan.row_filter, scan.case_sensitive)
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=prefetch, thread_name_prefix="lake-scan") as pool:
+        for task in scan.plan_files():
+            pending.append(pool.submit(lambda t: list(reader.to_record_batches([t])), task))
+            if len(pending) > prefetch:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
 class _LakeStream:
     """The batches of a swap's scan on their way to COPY: PII masked, cast to one schema, and counted,
     summed and watermarked as they pass, so nothing needs the whole table in memory."""
@@ -462,7 +484,7 @@ class _LakeStream:
     def batches(self) -> Iterable[pa.RecordBatch]:
         if self.plan.scan is None:
             return
-        for batch in self.plan.scan.to_arrow_batch_reader():
+        for batch in _scan_batches(self.plan.scan):
             data = mask_pii(pa.Table.from_batches([batch]), self.plan.model.pii_columns, self.key)
             data = data.cast(self.schema)
             count, total = arrow_totals(data, self.plan.sum_column)
