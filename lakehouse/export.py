@@ -546,12 +546,15 @@ def _stage_swap(conn, plan: _Plan, url: str, key: bytes) -> None:
     model = plan.model
     staged = _rel(LOAD_SCHEMA, _load_name(model))
     stream = _LakeStream(plan, key)
+    clock = _PhaseClock()
     with conn.cursor() as cur:
         cur.execute(f"drop table if exists {staged}")
         conn.commit()
         cur.execute(f"create table {staged} (\n  {_columns_sql(stream.schema, model.primary_key)}\n)")
         copy_batches(cur, staged, stream.schema, stream.batches(), freeze=True)
+        clock.lap("scan+copy")
         conn.commit()
+        clock.lap("commit")
         plan.lake_totals, plan.changed_rows = stream.totals(), stream.rows
         plan.new_watermark = stream.newest.isoformat() if stream.newest is not None else plan.watermark
         if plan.expected_rows is not None and stream.rows != plan.expected_rows:
@@ -561,6 +564,7 @@ def _stage_swap(conn, plan: _Plan, url: str, key: bytes) -> None:
             )
         _build_indexes(url, cur, model, parallel=stream.rows >= PARALLEL_INDEX_MIN_ROWS)
         conn.commit()  # the key's constraint took an exclusive lock: released before another session reads
+        clock.lap("indexes")
         # the totals on another connection while ANALYZE samples (a read does not wait on it)
         totals: list = []
         args = (url, staged, plan.sum_column, totals)
@@ -572,8 +576,26 @@ def _stage_swap(conn, plan: _Plan, url: str, key: bytes) -> None:
             counter.join()
         if isinstance(totals[0], BaseException):
             raise totals[0]
+        clock.lap("analyze+count")
     reconcile(model, plan.lake_totals, totals[0], plan.sum_column)
     conn.commit()
+    log.info("staged %s: %d rows, %s", model.name, stream.rows, clock)
+
+
+class _PhaseClock:
+    """Seconds per phase, for the log: where an export's time goes."""
+
+    def __init__(self):
+        self.laps: list[tuple[str, float]] = []
+        self.last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.laps)
 
 
 def _totals_on_own_connection(url: str, table_sql: str, column: str | None, out: list) -> None:
