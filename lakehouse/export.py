@@ -34,6 +34,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -435,12 +436,16 @@ def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bo
         return plan
     plan.data = mask_pii(data, model.pii_columns, key)
     plan.changed_rows = plan.data.num_rows
-    if WATERMARK_COLUMN in data.column_names and data.num_rows:
-        newest = pc.max(data.column(WATERMARK_COLUMN)).as_py()
-        plan.new_watermark = newest.isoformat()
-    else:
-        plan.new_watermark = plan.watermark
+    newest = _newest_load(data)
+    plan.new_watermark = newest.isoformat() if newest is not None else plan.watermark
     return plan
+
+
+def _newest_load(data: pa.Table):
+    """The newest ``_loaded_at`` of rows read from the lake (None: no rows, or no such column)."""
+    if WATERMARK_COLUMN not in data.column_names or not data.num_rows:
+        return None
+    return pc.max(data.column(WATERMARK_COLUMN)).as_py()
 
 
 def _snapshot_rows(snapshot) -> int | None:
@@ -457,8 +462,6 @@ def _scan_batches(scan, prefetch: int = SCAN_PREFETCH_FILES) -> Iterable[pa.Reco
 
     PyIceberg's own batch reader submits every file of the scan at once, so a table slower to load than to
     read ends up whole in memory; here memory is bounded by a few data files, whatever the table's size."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from pyiceberg.io.pyarrow import ArrowScan
 
     reader = ArrowScan(scan.table_metadata, scan.io, scan.projection(), scan.row_filter, scan.case_sensitive)
@@ -491,9 +494,9 @@ class _LakeStream:
             self.rows += count
             if total is not None:
                 self.total = total if self.total is None else self.total + total
-            if WATERMARK_COLUMN in data.column_names and data.num_rows:
-                newest = pc.max(data.column(WATERMARK_COLUMN)).as_py()
-                self.newest = newest if self.newest is None or newest > self.newest else self.newest
+            newest = _newest_load(data)
+            if newest is not None and (self.newest is None or newest > self.newest):
+                self.newest = newest
             yield from data.to_batches(max_chunksize=COPY_CHUNK_ROWS)
 
     def totals(self) -> tuple[int, Decimal | float | None]:
@@ -518,10 +521,8 @@ def _appended_totals(table, snapshot, previous: dict, changed: pa.Table, column:
         current = snapshots.get(current.parent_snapshot_id) if current.parent_snapshot_id else None
     if current is None:
         return None
-    summary = snapshot.summary or {}
-    deletes = int(summary.get("total-position-deletes", 0)) + int(summary.get("total-equality-deletes", 0))
     rows = previous["rows"] + changed.num_rows
-    if deletes or str(rows) != summary.get("total-records"):
+    if _snapshot_rows(snapshot) != rows:
         return None
     if column is None:
         return rows, None
@@ -566,18 +567,12 @@ def _stage_swap(conn, plan: _Plan, url: str, key: bytes) -> None:
         conn.commit()  # the key's constraint took an exclusive lock: released before another session reads
         clock.lap("indexes")
         # the totals on another connection while ANALYZE samples (a read does not wait on it)
-        totals: list = []
-        args = (url, staged, plan.sum_column, totals)
-        counter = threading.Thread(target=_totals_on_own_connection, args=args)
-        counter.start()
-        try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gold-count") as pool:
+            counting = pool.submit(_totals_on_own_connection, url, staged, plan.sum_column)
             cur.execute(f"analyze {staged}")
-        finally:
-            counter.join()
-        if isinstance(totals[0], BaseException):
-            raise totals[0]
+            in_gold = counting.result()
         clock.lap("analyze+count")
-    reconcile(model, plan.lake_totals, totals[0], plan.sum_column)
+    reconcile(model, plan.lake_totals, in_gold, plan.sum_column)
     conn.commit()
     log.info("staged %s: %d rows, %s", model.name, stream.rows, clock)
 
@@ -598,14 +593,11 @@ class _PhaseClock:
         return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.laps)
 
 
-def _totals_on_own_connection(url: str, table_sql: str, column: str | None, out: list) -> None:
+def _totals_on_own_connection(url: str, table_sql: str, column: str | None) -> tuple:
     import psycopg
 
-    try:
-        with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
-            out.append(_pg_totals(cur, table_sql, column))
-    except BaseException as exc:  # re-raised by the caller, in its thread
-        out.append(exc)
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+        return _pg_totals(cur, table_sql, column)
 
 
 def _index_names(model: GoldModel, tag: str) -> list[tuple[str, tuple[str, ...]]]:
