@@ -30,7 +30,6 @@ import json
 import logging
 import math
 import secrets
-import threading
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -625,24 +624,16 @@ def _build_indexes(url: str, cur, model: GoldModel, *, parallel: bool) -> None:
         statements.append(f"create {unique}index {_ident(name)} on {table} ({collist})")
     memory = "set maintenance_work_mem = '256MB'"
     if parallel and len(statements) > 1:
-        errors: list[BaseException] = []
 
         def build(statement: str) -> None:
-            try:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute(memory)
-                    conn.execute("set max_parallel_maintenance_workers = 0")
-                    conn.execute(statement)
-            except BaseException as exc:  # reported below, in the caller's thread
-                errors.append(exc)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(memory)
+                conn.execute("set max_parallel_maintenance_workers = 0")
+                conn.execute(statement)
 
-        threads = [threading.Thread(target=build, args=(st,)) for st in statements]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
+        with ThreadPoolExecutor(max_workers=len(statements), thread_name_prefix="gold-index") as pool:
+            for built in [pool.submit(build, st) for st in statements]:
+                built.result()  # every build ends before the pool does; the first error is raised
     else:
         cur.execute(memory)
         for statement in statements:
