@@ -48,9 +48,13 @@ def quiet(settings) -> None:
     it), their dirty pages flushed, and the Thrift server's writes settled."""
     with psycopg.connect(settings.gold_url, autocommit=True) as conn:
         conn.execute("vacuum")  # what autovacuum would do to the tables loaded by the last step, done now
-        while conn.execute(
-            "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
-        ).fetchone()[0]:
+        deadline = time.monotonic() + 120
+        while (
+            time.monotonic() < deadline
+            and conn.execute(
+                "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
+            ).fetchone()[0]
+        ):
             time.sleep(0.1)
         conn.execute("checkpoint")
     time.sleep(1)
@@ -69,6 +73,16 @@ def server_cpu(settings) -> float | None:
             total += sum(child.cpu_times()[:2])
     times = proc.cpu_times()
     return total + times.user + times.system + times.children_user + times.children_system
+
+
+def timed_step(settings, step):
+    """Run ``step()`` from a quiet server: its result, its wall seconds, and the embedded server's CPU seconds
+    spent meanwhile (None for an external server)."""
+    quiet(settings)
+    cpu0, t0 = server_cpu(settings), time.monotonic()
+    result = step()
+    seconds = time.monotonic() - t0
+    return result, seconds, server_cpu(settings) - cpu0 if cpu0 is not None else None
 
 
 def lines_sql(start: int, n: int, loaded_at: str) -> str:
@@ -121,33 +135,29 @@ def main() -> None:
     columns = ", ".join(f"{f.name} {export.pg_type(f.type)}" for f in data.schema)
     del data
     psql = str(services.pg_bin_dir() / "psql")
-    export_runs, copy_runs, export_cpu, copy_cpu = [], [], [], []
+    copy_sql = f"\\copy bench_copy.lines from '{csv}' with (format csv)"
+    copy_command = [psql, settings.gold_url, "-q", "-c", copy_sql]
+    export_runs, copy_runs = [], []
     for _ in range(REPEAT):
         # lake -> gold, until queryable with its keys and indexes
-        quiet(settings)
-        cpu0, t0 = server_cpu(settings), time.monotonic()
-        export.export_gold(settings, models=[fact_model("fct_lines_1m")], full_refresh=True)
-        export_runs.append(time.monotonic() - t0)
-        if cpu0 is not None:
-            export_cpu.append(server_cpu(settings) - cpu0)
+        export_runs.append(timed_step(settings, lambda: export.export_gold(
+            settings, models=[fact_model("fct_lines_1m")], full_refresh=True
+        )))  # fmt: skip
         # the practical limit: psql \copy from CSV into a bare table of the same server
         with psycopg.connect(settings.gold_url, autocommit=True) as conn:
             conn.execute("create schema if not exists bench_copy")
             conn.execute("drop table if exists bench_copy.lines")
             conn.execute(f"create table bench_copy.lines ({columns})")
-        quiet(settings)
-        cpu0, t0 = server_cpu(settings), time.monotonic()
-        subprocess.run(
-            [psql, settings.gold_url, "-q", "-c", f"\\copy bench_copy.lines from '{csv}' with (format csv)"],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        copy_runs.append(time.monotonic() - t0)
-        if cpu0 is not None:
-            copy_cpu.append(server_cpu(settings) - cpu0)
+        copy_runs.append(
+            timed_step(settings, lambda: subprocess.run(copy_command, check=True, capture_output=True))
+        )
         with psycopg.connect(settings.gold_url, autocommit=True) as conn:
             conn.execute("drop table bench_copy.lines")  # measured: nothing left for autovacuum to chew on
     csv_dir.cleanup()
-    export_s, copy_s = statistics.median(export_runs), statistics.median(copy_runs)
+    export_s, copy_s = (statistics.median(s for _r, s, _cpu in runs) for runs in (export_runs, copy_runs))
+    export_cpu, copy_cpu = (
+        [cpu for *_r, cpu in runs if cpu is not None] for runs in (export_runs, copy_runs)
+    )
     print(f"gold_export_1m_rows_per_s: {ROWS / export_s:.0f} rows/s")
     print(f"gold_export_1m_seconds: {export_s:.2f} s")
     print(f"psql_copy_bare_1m_rows_per_s: {ROWS / copy_s:.0f} rows/s")
@@ -161,15 +171,13 @@ def main() -> None:
     # hourly: 10k new lines on top of 1M exported ones, vs the same 10k into an empty gold
     with SparkSQL(settings) as spark:
         spark.execute(f"insert into {SCHEMA}.fct_lines_1m {lines_sql(ROWS, HOURLY, '2024-02-01 01:00:00')}")
-    quiet(settings)
-    t0 = time.monotonic()
-    hourly = export.export_gold(settings, models=[fact_model("fct_lines_1m")])
-    hourly_s = time.monotonic() - t0
+    hourly, hourly_s, _cpu = timed_step(
+        settings, lambda: export.export_gold(settings, models=[fact_model("fct_lines_1m")])
+    )
     assert hourly[0].mode == "upsert" and hourly[0].changed_rows == HOURLY, hourly
-    quiet(settings)
-    t0 = time.monotonic()
-    export.export_gold(settings, models=[fact_model("fct_lines_10k")])
-    empty_s = time.monotonic() - t0
+    _result, empty_s, _cpu = timed_step(
+        settings, lambda: export.export_gold(settings, models=[fact_model("fct_lines_10k")])
+    )
     print(f"gold_hourly_10k_on_1m_seconds: {hourly_s:.2f} s")
     print(f"gold_10k_into_empty_seconds: {empty_s:.2f} s")
     print(f"gold_hourly_vs_empty_ratio: {hourly_s / empty_s:.2f} x")
