@@ -13,7 +13,7 @@ LAKE   := $(PY) -m lakehouse
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup up down status logs run test pytest lint format docs bench gold-url backup restore env clean \
+.PHONY: help setup up down status logs run import test pytest lint format docs bench gold-url backup restore env clean \
 	cluster-up cluster-down cluster-status dashboard dashboard-down
 
 help: ## List the commands
@@ -46,6 +46,10 @@ logs: setup ## Show the end of the service logs
 
 run: setup ## Run the whole pipeline once (Prefect flow) on the embedded services
 	@$(PY) -m flows run
+
+import: setup ## Your files to gold: make import FILES="a.xlsx b.csv" [LAYOUT= MAPPING= ENCODING=]
+	@test -n "$(FILES)" || { echo 'usage: make import FILES="file-or-folder ..." [LAYOUT=name] [MAPPING=file.toml] [ENCODING=cp1252]' >&2; exit 2; }
+	@$(PY) -m flows import $(FILES) $(if $(LAYOUT),--layout "$(LAYOUT)") $(if $(MAPPING),--mapping "$(MAPPING)") $(if $(ENCODING),--encoding "$(ENCODING)")
 
 serve: setup ## Serve the scheduled deployments (Prefect UI on http://127.0.0.1:4200)
 	@$(PY) -m flows serve

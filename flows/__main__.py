@@ -46,6 +46,10 @@ def run(wait: float, **params) -> None:
     from flows.pipeline import pipeline  # Prefect configures its console logging on import
 
     _run(pipeline, wait_for_lock_seconds=wait, **params)
+    _next_steps()
+
+
+def _next_steps() -> None:
     from lakehouse.gold import role_url
 
     settings = load_settings()
@@ -57,6 +61,39 @@ def run(wait: float, **params) -> None:
         f"{settings.get('SUPERSET_PORT')})\n"
         f"Logs: {settings.log_dir}   dbt docs: make docs   services: make status / make down"
     )
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--layout",
+    help="Layout name (default: detected from the columns): online_retail, "
+    "online_retail_ii, or one of a mapping file.",
+)
+@click.option(
+    "--mapping",
+    "mappings",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Mapping file (or folder of *.toml) describing another layout (repeatable).",
+)
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of CSV / JSON files (e.g. cp1252 for the common Online Retail re-export).",
+)
+@click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
+def import_(paths, layout, mappings, encoding, wait) -> None:  # fmt: skip
+    """Import your own files (CSV, Excel .xlsx, JSON lines, Parquet; files, folders or URIs) and take
+    them through the warehouse to gold."""
+    from flows.pipeline import import_run
+
+    _run(
+        import_run, paths=list(paths), layout=layout, mappings=list(mappings), encoding=encoding,
+        wait_for_lock_seconds=wait,
+    )  # fmt: skip
+    _next_steps()
 
 
 @main.command("master-data")

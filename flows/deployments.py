@@ -8,6 +8,7 @@
 | gold-backup-daily   | gold-backup  | daily 02:00                |
 | full-pipeline       | pipeline     | on demand                  |
 | detect-and-alert    | detect-and-alert | on demand              |
+| import-files        | import       | on demand (parameter: paths) |
 
 Anomaly detection runs inside every transform, right after it, then the alert (not on a schedule of its
 own); `detect-and-alert` re-runs just that part on demand, e.g. after a round of reviews. Each
@@ -29,7 +30,14 @@ SCHEDULES = {
 
 def deployments(seed: int = 42, horizon_days: int = 90) -> list:
     from flows.maintenance import gold_backup
-    from flows.pipeline import detect_and_alert_run, master_data_run, order_lines_run, pipeline, recovery_run
+    from flows.pipeline import (
+        detect_and_alert_run,
+        import_run,
+        master_data_run,
+        order_lines_run,
+        pipeline,
+        recovery_run,
+    )
 
     def cron(name: str) -> list[Cron]:
         return [Cron(SCHEDULES[name], timezone="UTC")]
@@ -54,5 +62,10 @@ def deployments(seed: int = 42, horizon_days: int = 90) -> list:
         pipeline.to_deployment(name="full-pipeline", concurrency_limit=1, tags=["manual"]),
         detect_and_alert_run.to_deployment(
             name="detect-and-alert", concurrency_limit=1, tags=["manual", "anomalies"],
+        ),
+        # a user's files to gold: run it with the paths (a landing folder, a bucket URI) as a parameter
+        import_run.to_deployment(
+            name="import-files", concurrency_limit=1, tags=["manual", "ingest"],
+            parameters={"paths": [], "layout": None, "mappings": [], "encoding": "utf-8"},
         ),
     ]  # fmt: skip

@@ -148,26 +148,39 @@ def ingest_order_lines(
 
 
 @flow(name="import-files")
-def import_files(path: str, layout: str | None = None) -> IngestSummary:
-    """Import real files (UCI Online Retail layouts, or any layout with a mapping file) from a folder/URI;
-    the layout is detected from the columns unless named."""
+def import_files(
+    paths: list[str],
+    layout: str | None = None,
+    mappings: list[str] | None = None,
+    encoding: str = "utf-8",
+) -> IngestSummary:
+    """Import a user's files (files, folders or URIs; UCI Online Retail layouts, or any layout described by
+    a mapping file): four raw batches per file (order lines and the master data derived from them). The
+    layout is detected from the columns unless named. A file that cannot be read fails its batches alone;
+    the run then fails with one line per file after landing the others."""
+    from pathlib import Path
+
     from ingestion.importers.layouts import load_layouts
     from ingestion.importers.online_retail import import_inputs
     from ingestion.inputs import list_files
     from ingestion.land import Lander
     from ingestion.rawzone import RawZone, default_raw_uri
 
+    logger = get_run_logger()
     settings = load_settings()
-    layouts = load_layouts()
-    files = list_files(path)
+    layouts = load_layouts([Path(m) for m in mappings or []])
+    files = [f for p in paths for f in list_files(p)]
     if not files:
-        raise LakehouseError(f"no CSV, JSON lines or Parquet files under {path}")
-    inputs = [i for f in files for i in import_inputs(f, layouts, layout, "utf-8")]
+        raise LakehouseError(f"no CSV, Excel, JSON lines or Parquet files under {', '.join(paths)}")
+    inputs = [i for f in files for i in import_inputs(f, layouts, layout, encoding)]
     with SparkSQL(settings) as spark:
-        report = Lander(spark, RawZone(default_raw_uri(settings))).land(inputs)
-    get_run_logger().info(report.summary())
+        report = Lander(spark, RawZone(default_raw_uri(settings)), progress=False).land(inputs)
+    logger.info(report.summary())
     if report.failed:
-        raise LakehouseError(f"{len(report.failed)} file(s) failed to import; see raw._batches")
+        reasons = {f"{o.file.rsplit('/', 1)[-1]}: {o.error}" for o in report.failed}
+        for reason in sorted(reasons):
+            logger.error("import failed: %s", reason)
+        raise LakehouseError(f"{len(reasons)} import(s) failed: " + "; ".join(sorted(reasons)))
     return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
 
 

@@ -17,6 +17,7 @@ from flows.anomalies import alert_anomalies, describe_alert, publish_anomalies, 
 from flows.ingest import (
     IngestSummary,
     enrich_lookups,
+    import_files,
     ingest_demo,
     ingest_master_data,
     ingest_order_lines,
@@ -119,6 +120,26 @@ def pipeline(
                 seed=seed, days=days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,
                 products=products, customers=customers,
             ), _landed,
+        )  # fmt: skip
+        _refresh(report)
+        return _finish(report)
+
+
+@flow(name="import")
+def import_run(
+    paths: list[str],
+    layout: str | None = None,
+    mappings: list[str] | None = None,
+    encoding: str = "utf-8",
+    wait_for_lock_seconds: float = 600,
+) -> RunReport:
+    """A user's files to gold: services up, import (order lines and the master data derived from them),
+    enrich, dbt build, export, BI layer, alert; the same report as the full pipeline run."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Import run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
+        _timed(
+            report, "import files", lambda: import_files(paths, layout, mappings, encoding), _landed
         )  # fmt: skip
         _refresh(report)
         return _finish(report)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingestion import manifest
-from ingestion.contract import SOURCES
+from ingestion.contract import SOURCES, Source
 from ingestion.manifest import literal
 from ingestion.rawzone import RawZone
+from lakehouse.config import Settings
 from lakehouse.sql import SparkSQL
 
 
@@ -30,18 +31,57 @@ class Partition:
 
 
 def ensure_tables(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]) -> None:
-    """Create the schema (located at the raw zone root), the manifest and missing tables."""
+    """Create the schema (located at the raw zone root), the manifest and missing tables; add the columns
+    the contract gained since a table was created (a lake made by an older version keeps working)."""
     spark.execute(f"create database if not exists {schema} location '{zone.location(zone.root)}'")
     existing = {row[1] for row in spark.query(f"show tables in {schema}")}
     if manifest.TABLE not in existing:
         spark.execute(manifest.create_sql(schema))
-    for name in sorted(sources - existing):
+    for name in sorted(sources):
         src = SOURCES[name]
+        if name in existing:
+            _add_new_columns(spark, schema, src)
+            continue
         spark.execute(
             f"create table if not exists {schema}.{name} ({src.table_ddl_columns()}) using parquet "
             f"partitioned by (ingest_date, batch_id) "
             f"location '{zone.location(zone.table_path(name))}'"
         )
+
+
+def _add_new_columns(spark: SparkSQL, schema: str, src: Source) -> None:
+    """``alter table add columns`` for business columns of the contract the table lacks (Parquet files
+    written before simply read them as null)."""
+    have = {
+        row[0]
+        for row in spark.query(f"describe {schema}.{src.name}")
+        if row[0] and not row[0].startswith("#")
+    }
+    missing = [c for c in src.columns if c not in have]
+    if missing:
+        cols = ", ".join(f"`{c}` string" for c in missing)
+        spark.execute(f"alter table {schema}.{src.name} add columns ({cols})")
+
+
+def ensure_lake(spark: SparkSQL, zone: RawZone, schema: str = "raw") -> None:
+    """Every table a ``dbt build`` reads exists, empty until something lands in it: the raw tables of the
+    contract and the manifest, the enrich lookups and the review events. Called by ``make up`` (services
+    up) and by every landing, so any subset of sources builds (a lake of imported files only, of master
+    data only, or of nothing)."""
+    from ingestion.enrich.lookups import ensure_lookup_tables
+    from lakehouse.reviews import ensure_lake_table
+
+    ensure_tables(spark, zone, schema, set(SOURCES))
+    ensure_lookup_tables(spark)
+    ensure_lake_table(spark)
+
+
+def ensure_lake_of(settings: Settings) -> None:
+    """:func:`ensure_lake` on the configured Thrift server and raw zone."""
+    from ingestion.rawzone import default_raw_uri
+
+    with SparkSQL(settings) as spark:
+        ensure_lake(spark, RawZone(default_raw_uri(settings)))
 
 
 def drop_partitions(spark: SparkSQL, schema: str, source: str, partitions: list[Partition]) -> None:

@@ -170,7 +170,7 @@ def import_(settings: Settings, paths, layout, mappings, encoding, raw_uri, inge
     layouts = load_layouts(list(mappings))
     files = [f for p in paths for f in list_files(p)]
     if not files:
-        raise LakehouseError(f"no CSV, JSON lines or Parquet files under {', '.join(paths)}")
+        raise LakehouseError(f"no CSV, Excel, JSON lines or Parquet files under {', '.join(paths)}")
     inputs = [i for f in files for i in import_inputs(f, layouts, layout, encoding)]
     _land(settings, inputs, raw_uri, ingest_date, force)
 

@@ -99,6 +99,8 @@ SOURCES: dict[str, Source] = {
                 "unit_price",
                 "source_layout",
                 "line_type",
+                "currency",
+                "date_order",
             ),
             ("invoice_no", "stock_code", "quantity", "invoice_date"),
             "Order lines (hourly batches, or Online Retail imports).",

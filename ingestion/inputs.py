@@ -29,7 +29,7 @@ def _join(uri: str, path: str, base_path: str) -> str:
 
 def _landable(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
-    if base.startswith((".", "_")):
+    if base.startswith((".", "_", "~$")):  # hidden, staging, and Excel's lock files of open workbooks
         return False
     lowered = base.lower()
     for ext in COMPRESSIONS:

@@ -215,7 +215,7 @@ class Lander:
     def land(self, inputs: list[BatchInput], force: bool = False) -> LandReport:
         """Land ``inputs`` (one batch each); see the module docstring for the steps."""
         inputs = sorted(inputs, key=lambda i: LANDING_ORDER.index(source(i.source).name))
-        catalog.ensure_tables(self.spark, self.zone, self.schema, {i.source for i in inputs})
+        catalog.ensure_lake(self.spark, self.zone, self.schema)
         previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema)}
         todo, skipped = self._plan(inputs, previous, force)
         report = LandReport(list(skipped))

@@ -238,6 +238,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # The embedded Derby metastore has no HIVE_LOCKS table; the pipeline keeps runs from overlapping.
         "spark.hadoop.iceberg.engine.hive.lock-enabled": "false",
         "spark.hadoop.hive.metastore.schema.verification": "false",
+        # Iceberg mirrors a table's schema into the metastore on every commit; Hive's default refuses a commit
+        # whose column at some position changed type, so a model that gains a column in the middle (a new
+        # version of the project on an existing lake) could not be replaced. Iceberg checks schemas itself.
+        "spark.hadoop.hive.metastore.disallow.incompatible.col.type.changes": "false",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": settings.get("SPARK_SHUFFLE_PARTITIONS"),
         "spark.sql.adaptive.enabled": "true",
@@ -635,6 +639,9 @@ def up(settings: Settings, echo=print) -> None:
         svc.preflight()
     for svc in services(settings):
         echo(f"{svc.name}: {svc.up()}")
+    from ingestion.catalog import ensure_lake_of  # the lake's tables need the Thrift server just started
+
+    ensure_lake_of(settings)
 
 
 def down(settings: Settings, echo=print) -> None:

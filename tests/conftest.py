@@ -69,29 +69,15 @@ def pg(lake: Settings):
         yield conn
 
 
-LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics", "ops")
-
-
 @pytest.fixture(scope="session")
 def empty_lake_and_gold(lake: Settings):
     """A function that drops every lake schema the pipeline builds, the raw files and the gold schemas: what a
     whole-pipeline story calls to start from nothing, whatever other modules left behind."""
-    import shutil
+    from functools import partial
 
-    import psycopg
+    from tests.reference import empty_lake_and_gold as empty
 
-    from lakehouse.sql import SparkSQL
-
-    def empty() -> None:
-        with SparkSQL(lake) as spark:
-            for schema in LAKE_SCHEMAS:
-                spark.execute(f"drop database if exists {schema} cascade")
-        shutil.rmtree(lake.warehouse_dir / "raw", ignore_errors=True)
-        with psycopg.connect(lake.gold_url, autocommit=True) as conn:
-            for schema in ("gold", "gold_marts", "gold_load"):
-                conn.execute(f"drop schema if exists {schema} cascade")
-
-    return empty
+    return partial(empty, lake)
 
 
 @pytest.fixture(scope="session")

@@ -36,3 +36,23 @@ def lake_state(settings: Settings) -> dict[str, tuple]:
 
     with SparkSQL(settings) as spark:
         return {name: tuple(spark.query(sql)[0]) for name, sql in LAKE_CHECKS.items()}
+
+
+LAKE_SCHEMAS = ("raw", "staging", "intermediate", "snapshots", "marts", "seeds", "enrich", "analytics", "ops")
+
+
+def empty_lake_and_gold(settings: Settings) -> None:
+    """Drop every lake schema the pipeline builds, the raw files and the gold schemas (start from nothing)."""
+    import shutil
+
+    import psycopg
+
+    from lakehouse.sql import SparkSQL
+
+    with SparkSQL(settings) as spark:
+        for schema in LAKE_SCHEMAS:
+            spark.execute(f"drop database if exists {schema} cascade")
+    shutil.rmtree(settings.warehouse_dir / "raw", ignore_errors=True)
+    with psycopg.connect(settings.gold_url, autocommit=True) as conn:
+        for schema in ("gold", "gold_marts", "gold_load"):
+            conn.execute(f"drop schema if exists {schema} cascade")

@@ -1,9 +1,12 @@
 """Layouts of retail files, described by mapping files (TOML) so a new layout needs no code.
 
 A mapping file names the layout, maps each target column to the file's column name, lists the
-invoice date formats (for the derived price history and customers) and may override how lines are
-marked (``cancellation_prefix``, ``adjustment_prefix``, ``non_product_codes``) and add
-``[country_ids]`` (country name in the file = country_id). The built-in ones live in ``layouts/``.
+invoice date formats (for the derived price history and customers) and declares what the file itself
+cannot say: ``currency`` (the currency of its prices, unless a mapped ``currency`` column gives it per
+line), ``slash_date_order`` (``month_first`` or ``day_first``: how it writes ``12/1/2010``). It may
+override how lines are marked (``cancellation_prefix``, ``adjustment_prefix`` for bad-debt invoices,
+``[line_types]`` stock code = kind of line, a trailing ``*`` matching a prefix) and add ``[country_ids]``
+(country name in the file = country_id). The built-in ones live in ``layouts/``.
 """
 
 from __future__ import annotations
@@ -18,14 +21,20 @@ from lakehouse.errors import LakehouseError
 BUILTIN_DIR = Path(__file__).parent / "layouts"
 TARGETS = (
     "invoice_no", "stock_code", "description", "quantity", "invoice_date", "unit_price",
-    "customer_id", "country",
+    "customer_id", "country", "currency",
 )  # fmt: skip
-REQUIRED_TARGETS = tuple(t for t in TARGETS if t != "description")
-# Stock codes of the Online Retail data that are fees, postage or manual adjustments, not products.
-NON_PRODUCT_CODES = (
-    "POST", "DOT", "C2", "M", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS",
-    "ADJUST", "ADJUST2", "TEST001", "TEST002", "GIFT",
-)  # fmt: skip
+OPTIONAL_TARGETS = ("description", "currency")
+REQUIRED_TARGETS = tuple(t for t in TARGETS if t not in OPTIONAL_TARGETS)
+# Stock codes of the Online Retail data that are not products, and what kind of line they make.
+LINE_TYPES: dict[str, str] = {
+    "POST": "postage", "DOT": "postage", "C2": "postage",
+    "M": "manual", "D": "discount", "S": "sample", "B": "bad_debt",
+    "BANK CHARGES": "fee", "AMAZONFEE": "fee", "CRUK": "fee",
+    "ADJUST": "adjustment", "ADJUST2": "adjustment", "TEST001": "adjustment", "TEST002": "adjustment",
+    "GIFT*": "gift_voucher",
+}  # fmt: skip
+LINE_KINDS = ("sale", *dict.fromkeys(LINE_TYPES.values()), "stock_adjustment")
+SLASH_DATE_ORDERS = ("month_first", "day_first")
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,20 @@ class Layout:
     description: str = ""
     cancellation_prefix: str = "C"
     adjustment_prefix: str = "A"
-    non_product_codes: tuple[str, ...] = NON_PRODUCT_CODES
+    line_types: dict[str, str] = field(default_factory=lambda: dict(LINE_TYPES))
     country_ids: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None  # of the prices, when the file has no currency column
+    slash_date_order: str | None = None  # month_first | day_first
+
+    def line_type(self, stock_code: str) -> str | None:
+        """The kind of line a stock code makes, None for a product."""
+        code = stock_code.strip().upper()
+        if code in self.line_types:
+            return self.line_types[code]
+        for pattern, kind in self.line_types.items():
+            if pattern.endswith("*") and code.startswith(pattern[:-1]):
+                return kind
+        return None
 
     def matches(self, header: list[str]) -> bool:
         present = {normalise(h) for h in header}
@@ -63,6 +84,18 @@ def load_layout(path: Path) -> Layout:
             + (f"; missing {', '.join(missing)}" if missing else "")
             + (f"; unknown {', '.join(unknown)}" if unknown else "")
         )
+    order = data.get("slash_date_order")
+    if order is not None and order not in SLASH_DATE_ORDERS:
+        raise LakehouseError(f"mapping file {path}: slash_date_order must be month_first or day_first")
+    currency = data.get("currency")
+    if currency is not None and not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+        raise LakehouseError(f"mapping file {path}: currency must be an ISO 4217 code such as GBP")
+    line_types = {k.strip().upper(): v for k, v in data.get("line_types", LINE_TYPES).items()}
+    bad_kinds = sorted({v for v in line_types.values() if v not in LINE_KINDS})
+    if bad_kinds:
+        raise LakehouseError(
+            f"mapping file {path}: unknown line type(s) {', '.join(bad_kinds)}; use {', '.join(LINE_KINDS)}"
+        )
     return Layout(
         name=data["name"],
         columns=dict(columns),
@@ -70,8 +103,10 @@ def load_layout(path: Path) -> Layout:
         description=data.get("description", ""),
         cancellation_prefix=data.get("cancellation_prefix", "C"),
         adjustment_prefix=data.get("adjustment_prefix", "A"),
-        non_product_codes=tuple(data.get("non_product_codes", NON_PRODUCT_CODES)),
+        line_types=line_types,
         country_ids=dict(data.get("country_ids", {})),
+        currency=currency.upper() if currency else None,
+        slash_date_order=order,
     )
 
 

@@ -1,9 +1,10 @@
 """Import Online Retail style files (CSV, JSON lines, Parquet; a folder or a URI) as raw sources.
 
 One file gives four batches, all traced to it (``_source_file``, checksum):
-- ``order_lines``: every line, unchanged, with ``country_id`` from the country name, ``source_layout``
-  and ``line_type`` (``cancellation`` for invoices starting with ``C``, ``adjustment`` for ``A`` invoices
-  and fee/postage stock codes, else ``sale``); columns the layout does not map go to ``_extra``;
+- ``order_lines``: every line, unchanged, with ``country_id`` from the country name, ``source_layout``,
+  ``line_type`` (:func:`line_types`), and what the layout declares: ``currency`` (of the prices; a mapped
+  currency column wins) and ``date_order`` (how slash dates are written); columns the layout does not map
+  go to ``_extra``;
 - ``products``: one price per stock code and day, the most frequent price of that day's sales;
 - ``countries``: the country names seen;
 - ``customers``: the customer ids seen, with their first purchase and most frequent country.
@@ -84,6 +85,26 @@ def _num(text: str) -> float:
         return float("inf")
 
 
+def line_types(
+    layout: Layout, invoice: pa.Array, stock: pa.Array, qty: pa.Array, price: pa.Array, cancelled: list[bool]
+) -> list[str]:
+    """The kind of each line: ``bad_debt`` for the layout's adjustment invoices (``A563185``), the kind
+    of a service stock code (postage, fee, manual, discount, sample, adjustment, gift_voucher), a
+    ``stock_adjustment`` for a product written off outside a cancellation (negative quantity, price 0),
+    else ``sale``. Whether a line cancels is the invoice's business (``C`` prefix), not its kind."""
+    code_kinds = {c: layout.line_type(c) for c in pc.unique(stock).to_pylist() if c is not None}
+    kinds = []
+    columns = (invoice.to_pylist(), stock.to_pylist(), qty.to_pylist(), price.to_pylist(), cancelled)
+    for inv, code, q, p, is_cancel in zip(*columns, strict=True):
+        kind = code_kinds.get(code) if code is not None else None
+        if inv is not None and layout.adjustment_prefix and inv.strip().startswith(layout.adjustment_prefix):
+            kind = "bad_debt"
+        elif kind is None and not is_cancel and _num(q or "") < 0 and _num(p or "") == 0:
+            kind = "stock_adjustment"
+        kinds.append(kind or "sale")
+    return kinds
+
+
 def derive(table: pa.Table, layout: Layout) -> Derived:
     cols = layout.resolve(table.column_names)
     n = table.num_rows
@@ -93,20 +114,19 @@ def derive(table: pa.Table, layout: Layout) -> Derived:
     names = {v: country_id(v, layout) for v in pc.unique(country).to_pylist() if v is not None}
     country_ids = pa.array([names.get(v) if v is not None else None for v in country.to_pylist()])
 
-    cancelled = pc.fill_null(pc.starts_with(invoice, layout.cancellation_prefix), False)
-    adjusted = pc.or_(
-        pc.fill_null(pc.starts_with(invoice, layout.adjustment_prefix), False),
-        pc.fill_null(
-            pc.is_in(pc.utf8_upper(pc.utf8_trim_whitespace(stock)), pa.array(layout.non_product_codes)), False
-        ),
-    )
-    line_type = pc.if_else(cancelled, "cancellation", pc.if_else(adjusted, "adjustment", "sale"))
+    cancelled = pc.fill_null(pc.starts_with(invoice, layout.cancellation_prefix), False).to_pylist()
+    line_type = pa.array(line_types(layout, invoice, stock, qty, price, cancelled), pa.string())
+    currency = pa.array([layout.currency] * n, pa.string())
+    if "currency" in cols:  # a currency column of the file wins where it holds a value
+        given = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(get("currency")), ""), False)
+        currency = pc.if_else(given, get("currency"), currency)
 
     out = {
         "invoice_no": invoice, "stock_code": stock, "quantity": qty,
         "invoice_date": get("invoice_date"), "customer_id": customer, "country_id": country_ids,
         "description": get("description"), "unit_price": price,
         "source_layout": pa.array([layout.name] * n, pa.string()), "line_type": line_type,
+        "currency": currency, "date_order": pa.array([layout.slash_date_order] * n, pa.string()),
     }  # fmt: skip
     mapped = set(cols.values())
     for name in table.column_names:  # unmapped columns travel on (to _extra)
@@ -123,13 +143,14 @@ def derive(table: pa.Table, layout: Layout) -> Derived:
     rows = zip(
         stock.to_pylist(), get("description").to_pylist(), qty.to_pylist(), price.to_pylist(),
         get("invoice_date").to_pylist(), customer.to_pylist(), country_ids.to_pylist(),
-        line_type.to_pylist(), strict=True,
+        line_type.to_pylist(), cancelled, strict=True,
     )  # fmt: skip
-    for code, desc, q, p, date_text, cust, cid, kind in rows:
+    for code, desc, q, p, date_text, cust, cid, kind, is_cancel in rows:
         ts = when.get(date_text) if date_text is not None else None
         if code and desc:
             descriptions[code][desc] += 1
-        if kind == "sale" and code and ts is not None and _num(p or "") > 0 and _num(q or "") > 0:
+        is_sale = kind == "sale" and not is_cancel
+        if is_sale and code and ts is not None and _num(p or "") > 0 and _num(q or "") > 0:
             prices[(code, ts.strftime("%Y-%m-%d"))][p.strip()] += 1
         if cust and cust.strip() and ts is not None:
             if cust not in first_seen or ts < first_seen[cust]:

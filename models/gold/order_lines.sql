@@ -17,6 +17,8 @@ select
     invoice_date,
     is_cancellation,
     quantity,
+    line_type,
+    price_source,
     unit_price_gbp,
     amount_gbp,
     reporting_currency,

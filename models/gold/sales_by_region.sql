@@ -13,6 +13,8 @@ select
     country_name as country,
     currency_code as reporting_currency,
     revenue as net_revenue,
+    product_revenue,
+    other_revenue,
     quantity as net_quantity,
     orders as order_count,
     customers as customer_count,

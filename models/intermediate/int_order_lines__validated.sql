@@ -11,7 +11,7 @@
 {%- set line_columns = [
     'order_line_key', 'invoice_no', 'stock_code', 'quantity', 'invoice_ts', 'is_date_error',
     'is_date_ambiguous', 'is_cancellation', 'customer_id', 'country_id', 'charged_unit_price',
-    'line_description', 'source_layout', 'invoice_date_raw', 'raw_payload',
+    'line_description', 'source_layout', 'line_type', 'price_currency_code', 'invoice_date_raw', 'raw_payload',
     '_batch_id', '_source_file', '_row_number', '_ingested_at',
 ] -%}
 
@@ -25,10 +25,14 @@
 {%- endif -%}
 
 {#- the open quarantine of the previous runs -#}
+{#- columns a fact or quarantine table of an older version lacks are read as null (they gain them below) -#}
 {%- if state.quarantine -%}
 {%- set quarantined_sql -%}
 select
-    {{ line_columns | join(', ') }},
+{%- for column in line_columns %}
+    {% if column in ('line_type', 'price_currency_code') %}{{ column_or_null(state.quarantine, column) }}
+    {%- else %}{{ column }}{% endif %},
+{%- endfor %}
     false as is_duplicate_in_batch,
     'quarantine' as candidate_origin,
     first_seen_at,
@@ -51,6 +55,8 @@ select
     false as {{ column }},
 {%- elif column in ('invoice_date_raw', 'raw_payload') %}
     cast(null as string) as {{ column }},
+{%- elif column in ('line_type', 'price_currency_code') %}
+    {{ column_or_null(state.fact, column, 'fct.') }},
 {%- else %}
     fct.{{ column }},
 {%- endif %}
@@ -241,7 +247,8 @@ lines_looked_up as (
         candidate.*,
         known_products.stock_code is not null as is_known_product,
         countries.country_id is not null as is_known_country,
-        coalesce(countries.currency_code, 'GBP') as currency_code,
+        -- the line's currency: the one its file declares for its prices, else its country's (generated shop)
+        coalesce(candidate.price_currency_code, countries.currency_code, 'GBP') as currency_code,
         price.product_sk,
         price.unit_price as list_unit_price_gbp,
         coalesce(customer.customer_sk, '-1') as customer_sk,
@@ -261,13 +268,23 @@ lines_looked_up as (
             and candidate.invoice_ts >= customer.valid_from
             and candidate.invoice_ts < customer.valid_to
     left join rate_windows as line_rate
-        on coalesce(countries.currency_code, 'GBP') = line_rate.currency_code
+        on coalesce(candidate.price_currency_code, countries.currency_code, 'GBP') = line_rate.currency_code
             and candidate.invoice_ts >= line_rate.valid_from
             and candidate.invoice_ts < line_rate.valid_to
     left join rate_windows as reporting_rate
         on reporting_rate.currency_code = '{{ var("reporting_currency") }}'
             and candidate.invoice_ts >= reporting_rate.valid_from
             and candidate.invoice_ts < reporting_rate.valid_to
+
+),
+
+lines_flagged as (
+
+    select
+        *,
+        -- lines of the generated shop, and fact rows of an older version, carry no line type: sales
+        coalesce(line_type, 'sale') = 'sale' as is_product_line
+    from lines_looked_up
 
 ),
 
@@ -284,24 +301,33 @@ lines_validated as (
             case when country_id is null then 'missing_country' end,
             case when is_date_error then 'date_error' end,
             case when is_date_ambiguous then 'ambiguous_date' end,
-            case when quantity <= 0 and not is_cancellation then 'non_positive_quantity' end,
-            case when stock_code is not null and not is_known_product then 'unknown_product' end,
+            -- product lines only: postage, fees, discounts and the like need no product or price version
+            case when is_product_line and quantity <= 0 and not is_cancellation then 'non_positive_quantity' end,
+            -- a line that carries its charged price is priced by it: it needs no product master data
+            case
+                when is_product_line and stock_code is not null and not is_known_product
+                    and charged_unit_price is null
+                    then 'unknown_product'
+            end,
             case when country_id is not null and not is_known_country then 'unknown_country' end,
             case
-                when is_known_product and not is_date_error and not is_date_ambiguous and product_sk is null
+                when is_product_line and is_known_product and charged_unit_price is null
+                    and not is_date_error and not is_date_ambiguous and product_sk is null
                     then 'no_price_in_effect'
             end,
+            -- a rate is needed only where the line's currency differs from the reporting currency
             case
-                when is_known_country and not is_date_error and not is_date_ambiguous
+                when currency_code <> '{{ var("reporting_currency") }}'
+                    and not is_date_error and not is_date_ambiguous
                     and (line_rate_to_gbp is null or reporting_rate_to_gbp is null)
                     then 'no_exchange_rate'
             end
         ), reason -> reason is not null) as failure_reasons
-    from lines_looked_up
+    from lines_flagged
 
 ),
 
----------- prices and amounts (product prices and UCI charged prices are GBP)
+---------- prices and amounts: catalogue prices are GBP, a charged price is in the currency its file declares
 
 lines_priced as (
 
@@ -314,9 +340,35 @@ lines_priced as (
             when candidate_origin = 'quarantine' then 'recovered'
             else 'passed'
         end as validation_status,
-        coalesce(charged_unit_price, list_unit_price_gbp) as unit_price_gbp,
-        case when charged_unit_price is null then 'list' else 'charged' end as price_source
+        case
+            when charged_unit_price is null then list_unit_price_gbp
+            when coalesce(price_currency_code, 'GBP') = 'GBP' then charged_unit_price
+            else charged_unit_price * line_rate_to_gbp
+        end as unit_price_gbp,
+        case
+            when charged_unit_price is null then 'list'
+            when product_sk is null then 'charged_no_list'
+            else 'charged'
+        end as price_source
     from lines_validated
+
+),
+
+lines_converted as (
+
+    select
+        *,
+        -- unit price and amount in the line's currency: as charged where the file declares that currency
+        case
+            when charged_unit_price is not null and price_currency_code is not null then charged_unit_price
+            else unit_price_gbp / line_rate_to_gbp
+        end as line_unit_price,
+        case
+            when charged_unit_price is not null and price_currency_code is not null
+                then quantity * charged_unit_price
+            else quantity * unit_price_gbp / line_rate_to_gbp
+        end as line_amount
+    from lines_priced
 
 ),
 
@@ -348,6 +400,7 @@ final as (
         quantity,
         line_description,
         source_layout,
+        coalesce(line_type, 'sale') as line_type,
         price_source,
 
         ---------- prices and amounts
@@ -357,11 +410,16 @@ final as (
         cast(quantity * unit_price_gbp as decimal(18, 2)) as amount_gbp,
         currency_code,
         line_rate_to_gbp as exchange_rate_to_gbp,
-        cast(unit_price_gbp / line_rate_to_gbp as decimal(18, 4)) as unit_price,
+        cast(line_unit_price as decimal(18, 4)) as unit_price,
         cast(list_unit_price_gbp / line_rate_to_gbp as decimal(18, 4)) as list_unit_price,
-        cast(quantity * unit_price_gbp / line_rate_to_gbp as decimal(18, 2)) as amount,
+        cast(line_amount as decimal(18, 2)) as amount,
+        price_currency_code,
         '{{ var("reporting_currency") }}' as reporting_currency,
-        cast(quantity * unit_price_gbp / reporting_rate_to_gbp as decimal(18, 2)) as amount_reporting,
+        case
+            when currency_code = '{{ var("reporting_currency") }}'
+                then cast(line_amount as decimal(18, 2))
+            else cast(quantity * unit_price_gbp / reporting_rate_to_gbp as decimal(18, 2))
+        end as amount_reporting,
 
         ---------- quarantine bookkeeping
         first_seen_at,
@@ -376,7 +434,7 @@ final as (
         _row_number,
         _ingested_at
 
-    from lines_priced
+    from lines_converted
     -- a re-priced line whose version and price did not change needs no merge
     where not (
             candidate_origin = 'repricing'

@@ -29,3 +29,14 @@ def test_simulation_parameters_reach_the_ingest_deployments():
     assert by_name["master-data-daily"].parameters == {"seed": 7, "horizon_days": 30}
     assert by_name["order-lines-2h"].parameters == {"seed": 7, "horizon_days": 30, "hours": 2}
     assert by_name["full-pipeline"].schedules in (None, [])
+
+
+def test_import_deployment_takes_the_paths_of_the_files():
+    import_files = {d.name: d for d in deployments()}["import-files"]
+    assert import_files.schedules in (None, [])  # on demand
+    assert import_files.parameters["paths"] == []
+    from flows.pipeline import import_run
+
+    assert import_files.flow_name == import_run.name == "import"
+    assert {"paths", "layout", "mappings", "encoding"} <= set(import_run.parameters.properties)
+    assert import_run.parameters.required == ["paths"]

@@ -1,7 +1,8 @@
 {#-
     One row per order line that passed validation, priced as of its invoice time.
     Incremental merge on (order_line_key, invoice_month): the month in the merge condition lets Iceberg
-    prune the fact to the partitions the batch touches. full_refresh is off: the fact holds lines whose
+    prune the fact to the partitions the batch touches. New columns are appended to an existing fact
+    (a lake built by an older version keeps its rows; they read null there). full_refresh is off: the fact holds lines whose
     batches are already reconciled, which a rebuild from int_order_lines__validated would lose.
 -#}
 {{
@@ -11,7 +12,7 @@
         file_format='iceberg',
         unique_key=['order_line_key', 'invoice_month'],
         partition_by=['invoice_month'],
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
         meta={'gold': true},
     )
@@ -49,6 +50,7 @@ lines_to_load as (
         quantity,
         line_description,
         source_layout,
+        line_type,
         price_source,
 
         ---------- prices and amounts in the line's currency
@@ -63,6 +65,7 @@ lines_to_load as (
         list_unit_price_gbp,
         unit_price_gbp,
         amount_gbp,
+        price_currency_code,
         reporting_currency,
         amount_reporting,
 

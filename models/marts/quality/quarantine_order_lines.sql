@@ -10,7 +10,7 @@
         incremental_strategy='merge',
         file_format='iceberg',
         unique_key='order_line_key',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
     )
 }}
@@ -53,6 +53,8 @@ checked_lines as (
         charged_unit_price,
         line_description,
         source_layout,
+        line_type,
+        price_currency_code,
 
         ---------- lineage
         raw_payload,

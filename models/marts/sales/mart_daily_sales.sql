@@ -27,6 +27,7 @@ lines_described as (
         order_lines.country_id,
         countries.country_name,
         products.category,
+        order_lines.line_type,
         order_lines.invoice_no,
         order_lines.is_cancellation,
         order_lines.quantity,
@@ -46,13 +47,14 @@ daily_sales as (
         country_id,
         max(country_name) as country_name,
         category,
+        line_type,
         '{{ var("reporting_currency") }}' as currency_code,
         cast(sum(amount_reporting) as decimal(18, 2)) as revenue,
         cast(sum(quantity) as bigint) as quantity,
         count(distinct case when not is_cancellation then invoice_no end) as orders,
         count(distinct case when is_cancellation then invoice_no end) as cancellations
     from lines_described
-    group by invoice_date, country_id, category
+    group by invoice_date, country_id, category, line_type
 
 ),
 
@@ -63,6 +65,7 @@ final as (
         country_id,
         country_name,
         category,
+        line_type,
         currency_code,
         revenue,
         quantity,

@@ -33,6 +33,7 @@ product_sales as (
         cast(sum(amount_reporting) as decimal(18, 2)) as revenue,
         count(distinct invoice_no) as invoices
     from order_lines
+    where line_type = 'sale'
     group by stock_code
 
 ),

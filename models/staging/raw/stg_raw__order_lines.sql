@@ -19,6 +19,12 @@ renamed as (
         ---------- text
         nullif(trim(description), '') as line_description,
         nullif(trim(source_layout), '') as source_layout,
+        -- what the line is: a product sale (the generated shop lands none), postage, a fee, a discount, ...
+        coalesce(nullif(lower(trim(line_type)), ''), 'sale') as line_type,
+        -- the currency the file's prices are in, as declared by its layout or a column (null: GBP)
+        nullif(upper(trim(currency)), '') as price_currency_code,
+        -- how the file writes slash dates, as declared by its layout
+        nullif(lower(trim(date_order)), '') as declared_date_order,
 
         ---------- numerics
         try_cast(trim(quantity) as bigint) as quantity,
@@ -37,7 +43,10 @@ renamed as (
             'country_id', country_id,
             'description', description,
             'unit_price', unit_price,
-            'source_layout', source_layout
+            'source_layout', source_layout,
+            'line_type', line_type,
+            'currency', currency,
+            'date_order', date_order
         )) as raw_payload,
 
         ---------- lineage
@@ -57,7 +66,8 @@ dates_read as (
         {{ parse_unambiguous_timestamp('invoice_date_raw') }} as unambiguous_ts,
         {{ parse_slash_timestamp('invoice_date_raw', 'day_first') }} as day_first_ts,
         {{ parse_slash_timestamp('invoice_date_raw', 'month_first') }} as month_first_ts,
-        {{ slash_date_order('source_layout') }} as declared_slash_order
+        -- the file's own declaration first, then the var (per source_layout, or its default)
+        coalesce(declared_date_order, {{ slash_date_order('source_layout') }}) as declared_slash_order
     from renamed
 
 ),
@@ -101,6 +111,8 @@ flagged as (
         ---------- attributes
         line_description,
         source_layout,
+        line_type,
+        price_currency_code,
         quantity,
         charged_unit_price,
         coalesce(invoice_no like 'C%', false) as is_cancellation,

@@ -23,11 +23,13 @@ def test_online_retail_layout() -> None:
     lines = d.order_lines.to_pylist()
     assert len(lines) == pacsv.read_csv(OLD).num_rows == 10
     types = {r["invoice_no"]: r["line_type"] for r in lines}
-    assert types["C536379"] == "cancellation"
-    assert types["A563185"] == "adjustment"
-    assert types["536380"] == "adjustment"  # POST: postage, not a product
+    assert types["C536379"] == "sale"  # a cancelled sale: cancelling is the invoice's business (C prefix)
+    assert types["A563185"] == "bad_debt"
+    assert types["536380"] == "postage"  # POST: postage, not a product
     assert types["536365"] == "sale"
     assert {r["source_layout"] for r in lines} == {"online_retail"}
+    # what the layout declares travels with every line: sterling prices, month-first slash dates
+    assert {(r["currency"], r["date_order"]) for r in lines} == {("GBP", "month_first")}
     assert lines[3]["country_id"] == "IE" and lines[7]["country_id"] == "XX"
     assert lines[0]["invoice_date"] == "12/1/2010 8:26"  # raw value, unchanged
     prices = {(p["stock_code"], p["price_date"]): p["unit_price"] for p in d.products.to_pylist()}
@@ -61,7 +63,8 @@ def test_online_retail_ii_layout_from_each_format(tmp_path: Path, fmt: str) -> N
     assert d.layout.name == "online_retail_ii"
     lines = d.order_lines.to_pylist()
     assert len(lines) == 9
-    assert [r["line_type"] for r in lines].count("cancellation") == 1
+    assert [r["invoice_no"].startswith("C") for r in lines].count(True) == 1
+    assert [r["line_type"] for r in lines].count("postage") == [r["stock_code"] for r in lines].count("DOT")
     assert lines[3]["country_id"] == "US" and lines[6]["country_id"] == "ZA"
     assert lines[1]["Notes"] == "first order"  # unmapped column travels on (to _extra)
     assert lines[6] == lines[7]  # exact duplicates are kept
@@ -87,3 +90,27 @@ def test_unknown_layout_is_a_bad_file(tmp_path: Path) -> None:
     f.write_text("a,b\n1,2\n")
     with pytest.raises(BadFile, match="no known layout"):
         read_and_derive(str(f), load_layouts(), None, "utf-8")
+
+
+def test_line_types_of_the_service_codes_and_write_offs(tmp_path: Path) -> None:
+    f = tmp_path / "lines.csv"
+    rows = [
+        ("536380", "POST", "3", "18.00"), ("536381", "DOT", "1", "5.00"), ("536382", "C2", "1", "50"),
+        ("C536383", "D", "-1", "9.00"), ("536384", "M", "1", "0.55"), ("536385", "BANK CHARGES", "1", "15"),
+        ("536386", "AMAZONFEE", "1", "1.00"), ("536387", "gift_0001_40", "1", "33.00"),
+        ("A563186", "B", "1", "-11062.06"), ("536388", "85123A", "-12", "0"),
+        ("C536389", "85123A", "-2", "0"),
+        ("536390", "85123A", "-1", "2.55"), ("536391", "S", "-1", "1.00"),
+    ]  # fmt: skip
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    f.write_text(
+        header + "".join(f"{i},{c},x,{q},12/1/2010 8:26,{p},,United Kingdom\n" for i, c, q, p in rows)
+    )
+    d = read_and_derive(str(f), load_layouts(), None, "utf-8")
+    assert [r["line_type"] for r in d.order_lines.to_pylist()] == [
+        "postage", "postage", "postage", "discount", "manual", "fee", "fee", "gift_voucher", "bad_debt",
+        "stock_adjustment",  # a product written off: negative quantity at price 0 outside a cancellation
+        "sale",  # the same on a C invoice is a cancelled sale
+        "sale",  # a negative quantity with a price is a sale the warehouse quarantines
+        "sample",
+    ]  # fmt: skip

@@ -1,0 +1,147 @@
+"""Your own data, end to end: files in both UCI layouts through `python -m flows import` into an empty lake.
+
+Every expected figure comes from the files themselves (tests/importing/expected.py reads them with csv and
+openpyxl and applies the documented rules), never from the models. The files are made by the UCI-layout
+generator with the real data sets' quirks: float customer ids, empty customers, C and A invoices, service
+codes, zero prices, quoted descriptions, odd country names, exact duplicates, a byte-order mark, plus lines
+with no date and no quantity.
+
+Steps share one lake and run in file order:
+1. an empty lake builds (no clickstream, no exchange rates, no customers, nothing): `dbt build` passes;
+2. Online Retail II as CSV (BOM, UTF-8) → gold: lines, duplicates, quarantine with reasons, revenue total,
+   by country and by kind of line, the ledger closed;
+3. the overlapping older file, as the .xlsx workbook and as a Windows-1252 CSV (`--encoding cp1252`) → no
+   line twice, every second copy counted as a duplicate, gold unchanged;
+4. a wrong encoding fails with one line naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ingestion.generate.online_retail import generate_lines, write_ii_csv, write_old_csv, write_old_xlsx
+from lakehouse.config import REPO_ROOT
+from lakehouse.sql import SparkSQL
+from tests.importing.expected import Expected, expected_figures
+
+pytestmark = pytest.mark.integration
+
+LINES = 3_000  # every quirk occurs at least three times at this size
+
+
+def flows(*args: str) -> subprocess.CompletedProcess:
+    """`python -m flows <args>` as a user runs it (a child process with the test session's settings)."""
+    return subprocess.run(
+        [sys.executable, "-m", "flows", *args], cwd=REPO_ROOT, env=os.environ.copy(),
+        capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+
+
+def tail(res: subprocess.CompletedProcess, lines: int = 40) -> str:
+    return "\n".join((res.stdout + res.stderr).splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    lines = generate_lines(LINES, seed=7, bad_rows=True)
+    folder = tmp_path_factory.mktemp("uci")
+    return {
+        "ii_csv": write_ii_csv(folder / "online_retail_II.csv", lines, bom=True),
+        "old_xlsx": write_old_xlsx(folder / "Online Retail.xlsx", lines),
+        "old_cp1252": write_old_csv(folder / "online_retail_cp1252.csv", lines, encoding="cp1252"),
+    }
+
+
+@pytest.fixture(scope="module")
+def empty_lake(lake, empty_lake_and_gold):
+    empty_lake_and_gold()
+    return lake
+
+
+def order_line_ledger(spark: SparkSQL) -> tuple[int, int, int, int, int]:
+    """(landed, fact, open quarantine, duplicates, unreconciled) over every order-line batch."""
+    row = spark.query(
+        "select sum(landed_rows), sum(fact_rows), sum(quarantined_rows), sum(duplicate_rows), "
+        "sum(unreconciled_rows) from marts.audit_batch_reconciliation"
+    )[0]
+    return tuple(int(v or 0) for v in row)
+
+
+def check_gold_and_lake(settings, expected: Expected) -> None:
+    with psycopg.connect(settings.gold_url) as pg:
+        lines, distinct, revenue = pg.execute(
+            "select count(*), count(distinct order_line_key), sum(amount_in_reporting_currency) "
+            "from gold.order_lines"
+        ).fetchone()
+        by_country = dict(pg.execute("select country, net_revenue from gold.sales_by_region").fetchall())
+        by_kind = dict(
+            pg.execute(
+                "select line_type, sum(amount_in_reporting_currency) from gold.order_lines group by line_type"
+            ).fetchall()
+        )
+        product, other = pg.execute(
+            "select sum(product_revenue), sum(other_revenue) from gold.sales_by_region"
+        ).fetchone()
+    assert lines == distinct == expected.fact_lines
+    assert revenue == expected.revenue
+    assert by_country == {k: v for k, v in expected.revenue_by_country.items()}
+    assert by_kind == {k: v for k, v in expected.revenue_by_kind.items()}
+    assert product == expected.revenue_by_kind.get("sale", Decimal(0))
+    assert other == expected.revenue - product
+
+    with SparkSQL(settings) as spark:
+        quarantined = spark.query(
+            "select _source_file, _row_number, failure_reasons from marts.quarantine_order_lines "
+            "where status = 'open'"
+        )
+        landed, fact, open_quarantine, duplicates, unreconciled = order_line_ledger(spark)
+    got = sorted((Path(f).name, int(n), tuple(sorted(r))) for f, n, r in quarantined)
+    assert got == sorted((f, n, tuple(r)) for f, n, r in expected.quarantine)
+    assert (landed, fact, open_quarantine, duplicates, unreconciled) == (
+        expected.total_rows, expected.fact_lines, len(expected.quarantine), expected.duplicates, 0,
+    )  # fmt: skip
+
+
+def test_1_a_lake_with_nothing_builds(empty_lake):
+    res = flows("recovery")  # services up (the lake's tables are created empty), dbt build, export
+    assert res.returncode == 0, tail(res)
+    with psycopg.connect(empty_lake.gold_url) as pg:
+        assert pg.execute("select count(*) from gold.order_lines").fetchone() == (0,)
+        assert pg.execute("select count(*) from gold.conversion_funnel").fetchone() == (0,)
+
+
+def test_2_online_retail_ii_csv_to_gold(empty_lake, files):
+    res = flows("import", str(files["ii_csv"]))
+    assert res.returncode == 0, tail(res)
+    assert "Import run" in res.stdout and "Gold is loaded" in res.stdout
+    check_gold_and_lake(empty_lake, expected_figures([files["ii_csv"]]))
+
+
+def test_3_the_overlapping_older_file_adds_no_line_twice(empty_lake, files):
+    res = flows("import", str(files["old_xlsx"]), str(files["old_cp1252"]), "--encoding", "cp1252")
+    assert res.returncode == 0, tail(res)
+    every_file = expected_figures([files["ii_csv"], files["old_xlsx"], files["old_cp1252"]])
+    assert every_file.fact_lines == expected_figures([files["ii_csv"]]).fact_lines  # the files overlap
+    check_gold_and_lake(empty_lake, every_file)
+
+
+def test_4_a_wrong_encoding_is_one_line_naming_file_and_line(empty_lake, files, tmp_path):
+    # a Windows-1252 export with one more line (new content: not skipped as a file already landed)
+    raw = files[
+        "old_cp1252"
+    ].read_bytes() + "581999,23166,CAFÉ AU LAIT MUG,1,12/9/2011 12:50,1.25,,France\r\n".encode("cp1252")
+    first_non_ascii = next(i for i, byte in enumerate(raw) if byte >= 0x80)
+    bad_line = raw[:first_non_ascii].count(b"\n") + 1  # the header is line 1
+    copy = tmp_path / "latin1_export.csv"
+    copy.write_bytes(raw)
+    res = flows("import", str(copy))  # utf-8 by default
+    assert res.returncode == 1
+    (error,) = [line for line in res.stderr.splitlines() if line.startswith("error: ")]
+    assert "latin1_export.csv" in error and f"line {bad_line}" in error and "--encoding" in error
