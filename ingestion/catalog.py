@@ -72,8 +72,9 @@ def ensure_lake(spark: SparkSQL, zone: RawZone, schema: str = "raw") -> None:
     from lakehouse.reviews import ensure_lake_table
 
     ensure_tables(spark, zone, schema, set(SOURCES))
-    ensure_lookup_tables(spark)
-    ensure_lake_table(spark)
+    if schema == "raw":  # the pipeline's lake (a landing into another schema is a test's or a sandbox's)
+        ensure_lookup_tables(spark)
+        ensure_lake_table(spark)
 
 
 def ensure_lake_of(settings: Settings) -> None:

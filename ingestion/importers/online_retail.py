@@ -253,6 +253,7 @@ def import_inputs(
             file=uri,
             checksum=digest,
             chunks=partial(derivation.chunks, src),
+            allow_empty=src != "order_lines",
         )
         for src in IMPORTED_SOURCES
     ]

@@ -28,11 +28,16 @@
 {#- columns a fact or quarantine table of an older version lacks are read as null (they gain them below) -#}
 {%- if state.quarantine -%}
 {%- set quarantined_sql -%}
+{%- set quarantine_columns = [] -%}
+{%- for column in line_columns -%}
+{%- if column in ('line_type', 'price_currency_code') -%}
+{%- do quarantine_columns.append(column_or_null(state.quarantine, column) | trim) -%}
+{%- else -%}
+{%- do quarantine_columns.append(column) -%}
+{%- endif -%}
+{%- endfor -%}
 select
-{%- for column in line_columns %}
-    {% if column in ('line_type', 'price_currency_code') %}{{ column_or_null(state.quarantine, column) }}
-    {%- else %}{{ column }}{% endif %},
-{%- endfor %}
+    {{ quarantine_columns | join(', ') }},
     false as is_duplicate_in_batch,
     'quarantine' as candidate_origin,
     first_seen_at,
@@ -302,7 +307,9 @@ lines_validated as (
             case when is_date_error then 'date_error' end,
             case when is_date_ambiguous then 'ambiguous_date' end,
             -- product lines only: postage, fees, discounts and the like need no product or price version
-            case when is_product_line and quantity <= 0 and not is_cancellation then 'non_positive_quantity' end,
+            case
+                when is_product_line and quantity <= 0 and not is_cancellation then 'non_positive_quantity'
+            end,
             -- a line that carries its charged price is priced by it: it needs no product master data
             case
                 when is_product_line and stock_code is not null and not is_known_product

@@ -23,17 +23,18 @@ revenue_by_country as (
         countries.country_name,
         '{{ var("reporting_currency") }}' as currency_code,
         cast(sum(order_lines.amount_reporting) as decimal(18, 2)) as revenue,
-        cast(
-            coalesce(sum(case when order_lines.line_type = 'sale' then order_lines.amount_reporting end), 0)
-            as decimal(18, 2)
-        ) as product_revenue,
-        cast(
-            coalesce(sum(case when order_lines.line_type <> 'sale' then order_lines.amount_reporting end), 0)
-            as decimal(18, 2)
-        ) as other_revenue,
-        cast(sum(case when order_lines.line_type = 'sale' then order_lines.quantity end) as bigint) as quantity,
+        cast(coalesce(sum(
+            case when order_lines.line_type = 'sale' then order_lines.amount_reporting end
+        ), 0) as decimal(18, 2)) as product_revenue,
+        cast(coalesce(sum(
+            case when order_lines.line_type <> 'sale' then order_lines.amount_reporting end
+        ), 0) as decimal(18, 2)) as other_revenue,
+        cast(sum(
+            case when order_lines.line_type = 'sale' then order_lines.quantity end
+        ) as bigint) as quantity,
         count(distinct case
-            when not order_lines.is_cancellation and order_lines.line_type = 'sale' then order_lines.invoice_no
+            when not order_lines.is_cancellation and order_lines.line_type = 'sale'
+                then order_lines.invoice_no
         end) as orders,
         count(distinct order_lines.customer_id) as customers
     from order_lines
