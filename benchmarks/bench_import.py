@@ -27,24 +27,14 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import psutil
+from _bench_env import REPO, keep_services  # the services of the benchmarks (sets the environment)
 
-os.environ["LAKEHOUSE_DATA_DIR"] = os.environ.get("BENCH_DATA_DIR", str(REPO / ".lakehouse" / "bench"))
-os.environ["SPARK_THRIFT_PORT"] = os.environ.get("BENCH_THRIFT_PORT", "10500")
-os.environ["GOLD_PG_PORT"] = os.environ.get("BENCH_PG_PORT", "15932")
-os.environ["SPARK_UI_PORT"] = os.environ.get("BENCH_UI_PORT", "4540")
-os.environ["SPARK_THRIFT_HOST"] = "127.0.0.1"
-os.environ["LAKEHOUSE_SPARK"] = "embedded"
-os.environ["DBT_TARGET"] = "local"
-os.environ.pop("GOLD_DATABASE_URL", None)
-
-import psutil  # noqa: E402
-
-from ingestion.generate.online_retail import II_FILE_LINES, generate_lines, write_ii_csv  # noqa: E402
-from lakehouse import services  # noqa: E402
-from lakehouse.config import load_settings  # noqa: E402
-from tests.reference import empty_lake_and_gold  # noqa: E402
+from ingestion.generate.online_retail import II_FILE_LINES, generate_lines, write_ii_csv
+from lakehouse import services
+from lakehouse.config import load_settings
+from tests.reference import empty_lake_and_gold
 
 LINES = int(os.environ.get("BENCH_IMPORT_LINES", str(II_FILE_LINES)))
 STEP = re.compile(r"^\s+(?P<step>.+?)\s{2}.*\((?P<seconds>[\d.]+) s\)$")
@@ -113,7 +103,7 @@ def main() -> None:
             say("import_1m_fact_lines", int(counts[1].replace(",", "")), "lines")
             say("import_1m_unreconciled_rows", int(counts[2].replace(",", "")), "rows")
     finally:
-        if os.environ.get("BENCH_KEEP_SERVICES") != "1":
+        if not keep_services():
             services.down(settings, echo=lambda _msg: None)
 
 

@@ -30,23 +30,14 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_env import keep_services  # the services of the benchmarks (sets the environment)
 
-os.environ["LAKEHOUSE_DATA_DIR"] = os.environ.get("BENCH_DATA_DIR", str(REPO / ".lakehouse" / "bench"))
-os.environ["SPARK_THRIFT_PORT"] = os.environ.get("BENCH_THRIFT_PORT", "10500")
-os.environ["GOLD_PG_PORT"] = os.environ.get("BENCH_PG_PORT", "15932")
-os.environ["SPARK_UI_PORT"] = os.environ.get("BENCH_UI_PORT", "4540")
-os.environ["SPARK_THRIFT_HOST"] = "127.0.0.1"
-os.environ["LAKEHOUSE_SPARK"] = "embedded"
-os.environ["DBT_TARGET"] = "local"
-os.environ.pop("GOLD_DATABASE_URL", None)
-
-from lakehouse import services  # noqa: E402
-from lakehouse.config import load_settings  # noqa: E402
-from lakehouse.sql import SparkSQL  # noqa: E402
-from tests.warehouse import rawdata  # noqa: E402
-from tests.warehouse.conftest import WAREHOUSE_SELECTION, reset_lake  # noqa: E402
+from lakehouse import services
+from lakehouse.config import load_settings
+from lakehouse.sql import SparkSQL
+from tests.warehouse import rawdata
+from tests.warehouse.conftest import WAREHOUSE_SELECTION, reset_lake
 
 FACT_ROWS = int(os.environ.get("BENCH_FACT_ROWS", "2000000"))
 BATCH_ROWS = int(os.environ.get("BENCH_BATCH_ROWS", "10000"))
@@ -186,7 +177,7 @@ def main() -> None:
             )
             say("unreconciled_rows", unreconciled or 0, "rows")
     finally:
-        if os.environ.get("BENCH_KEEP_SERVICES") != "1":
+        if not keep_services():
             services.down(settings, echo=lambda _msg: None)
 
 

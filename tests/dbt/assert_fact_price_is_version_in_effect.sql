@@ -1,6 +1,5 @@
--- Every product line of the fact carries the product version in effect at its invoice time and that version's
--- price, or none (null) when no version is in effect (a line priced by its charged price alone); lines that
--- are not product sales (postage, fees, ...) carry none.
+-- Every fact line carries the product version in effect at its invoice time and that version's price, or none
+-- (null) when no version is in effect: a line priced by its charged price alone, postage, fees and the like.
 with
 
 fact_lines as (
@@ -28,7 +27,6 @@ left join product_windows
     on fact_lines.stock_code = product_windows.stock_code
         and fact_lines.invoice_ts >= product_windows.valid_from
         and fact_lines.invoice_ts < product_windows.valid_to
-        and fact_lines.line_type = 'sale'
 where
     (fact_lines.product_sk <=> product_windows.product_sk) = false
     or (fact_lines.list_unit_price_gbp <=> product_windows.unit_price) = false

@@ -114,3 +114,39 @@ def test_line_types_of_the_service_codes_and_write_offs(tmp_path: Path) -> None:
         "sale",  # a negative quantity with a price is a sale the warehouse quarantines
         "sample",
     ]  # fmt: skip
+
+
+def _mapping(tmp_path: Path, extra: str) -> Path:
+    path = tmp_path / "shop.toml"
+    path.write_text(
+        'name = "shop"\n' + extra + "\n[columns]\n"
+        'invoice_no = "order"\nstock_code = "sku"\nquantity = "qty"\ninvoice_date = "at"\n'
+        'unit_price = "price"\ncustomer_id = "client"\ncountry = "land"\ncurrency = "cur"\n'
+    )
+    return path
+
+
+def test_a_currency_column_wins_over_the_declared_currency(tmp_path: Path) -> None:
+    layouts = load_layouts([_mapping(tmp_path, 'currency = "EUR"\nslash_date_order = "day_first"\n')])
+    f = tmp_path / "orders.csv"
+    f.write_text("order,sku,qty,at,price,client,land,cur\n1,A,1,03/04/2024 10:00,2.00,c1,France,USD\n"
+                 "2,A,1,03/04/2024 11:00,2.00,c1,France,\n")  # fmt: skip
+    lines = read_and_derive(str(f), layouts, None, "utf-8").order_lines.to_pylist()
+    assert [(r["currency"], r["date_order"]) for r in lines] == [("USD", "day_first"), ("EUR", "day_first")]
+    assert "cur" not in lines[0]  # a mapped column is not carried again as an extra one
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('currency = "pounds"\n', "ISO 4217"),
+        ('slash_date_order = "middle_first"\n', "month_first or day_first"),
+        ('[line_types]\n"SHIP" = "freight"\n', "unknown line type"),
+    ],
+)
+def test_a_wrong_declaration_in_a_mapping_file_is_one_line(tmp_path: Path, extra: str, message: str) -> None:
+    from lakehouse.errors import LakehouseError
+
+    with pytest.raises(LakehouseError, match=message) as err:
+        load_layouts([_mapping(tmp_path, extra)])
+    assert "\n" not in str(err.value)
