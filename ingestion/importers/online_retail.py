@@ -12,7 +12,6 @@ One file gives four batches, all traced to it (``_source_file``, checksum):
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -59,23 +58,21 @@ def country_id(name: str, layout: Layout) -> str:
     return normalise(name).upper() or "XX"
 
 
-def _parse_dates(values: pa.Array, formats: tuple[str, ...]) -> dict[str, datetime | None]:
-    parsed: dict[str, datetime | None] = {}
-    for text in pc.unique(values).to_pylist():
-        if text is None:
+def _lookup(values: pa.ChunkedArray | pa.Array, fn, out_type: pa.DataType) -> pa.Array:
+    """``fn`` applied to each distinct value once, spread back over the rows (a file repeats its codes,
+    dates, countries and prices: Python sees thousands of values, never millions of rows)."""
+    distinct = pc.unique(values)
+    mapped = pa.array([fn(v) if v is not None else None for v in distinct.to_pylist()], out_type)
+    return pc.take(mapped, pc.index_in(values, value_set=distinct))
+
+
+def _parse_date(text: str, formats: tuple[str, ...]) -> datetime | None:
+    for fmt in formats:
+        try:
+            return datetime.strptime(text.strip(), fmt)
+        except ValueError:
             continue
-        parsed[text] = None
-        for fmt in formats:
-            try:
-                parsed[text] = datetime.strptime(text.strip(), fmt)
-                break
-            except ValueError:
-                continue
-    return parsed
-
-
-def _mode(counter: Counter) -> str:
-    return max(counter.items(), key=lambda kv: (kv[1], -_num(kv[0])))[0]
+    return None
 
 
 def _num(text: str) -> float:
@@ -86,23 +83,52 @@ def _num(text: str) -> float:
 
 
 def line_types(
-    layout: Layout, invoice: pa.Array, stock: pa.Array, qty: pa.Array, price: pa.Array, cancelled: list[bool]
-) -> list[str]:
+    layout: Layout,
+    invoice: pa.Array,
+    stock: pa.Array,
+    qty_num: pa.Array,
+    price_num: pa.Array,
+    cancelled: pa.Array,
+) -> pa.Array:
     """The kind of each line: ``bad_debt`` for the layout's adjustment invoices (``A563185``), the kind
     of a service stock code (postage, fee, manual, discount, sample, adjustment, gift_voucher), a
     ``stock_adjustment`` for a product written off outside a cancellation (negative quantity, price 0),
     else ``sale``. Whether a line cancels is the invoice's business (``C`` prefix), not its kind."""
-    code_kinds = {c: layout.line_type(c) for c in pc.unique(stock).to_pylist() if c is not None}
-    kinds = []
-    columns = (invoice.to_pylist(), stock.to_pylist(), qty.to_pylist(), price.to_pylist(), cancelled)
-    for inv, code, q, p, is_cancel in zip(*columns, strict=True):
-        kind = code_kinds.get(code) if code is not None else None
-        if inv is not None and layout.adjustment_prefix and inv.strip().startswith(layout.adjustment_prefix):
-            kind = "bad_debt"
-        elif kind is None and not is_cancel and _num(q or "") < 0 and _num(p or "") == 0:
-            kind = "stock_adjustment"
-        kinds.append(kind or "sale")
-    return kinds
+    kind = _lookup(stock, layout.line_type, pa.string())
+    if layout.adjustment_prefix:
+        bad_debt = pc.fill_null(
+            pc.starts_with(pc.utf8_trim_whitespace(invoice), layout.adjustment_prefix), False
+        )
+        kind = pc.if_else(bad_debt, "bad_debt", kind)
+    written_off = pc.and_(pc.invert(cancelled), pc.and_(pc.less(qty_num, 0), pc.equal(price_num, 0)))
+    kind = pc.if_else(pc.and_(pc.is_null(kind), written_off), "stock_adjustment", kind)
+    return pc.fill_null(kind, "sale")
+
+
+def _first_per_group(table: pa.Table, keys: list[str], value: str, order: list[tuple[str, str]]) -> pa.Table:
+    """One row per ``keys``: the ``value`` that comes first by ``order`` (after the keys) within its group."""
+    ranked = table.sort_by([(k, "ascending") for k in keys] + order)
+    if ranked.num_rows == 0:
+        return ranked.select([*keys, value])
+    new_group = pa.array([False] * ranked.num_rows)
+    for k in keys:
+        column = ranked.column(k).combine_chunks()
+        changed = pc.not_equal(column.slice(1), column.slice(0, len(column) - 1))
+        new_group = pc.or_(new_group, pa.concat_arrays([pa.array([True]), pc.fill_null(changed, True)]))
+    return ranked.filter(new_group).select([*keys, value])
+
+
+def _modes(
+    table: pa.Table, keys: list[str], value: str, tie: list[tuple[str, str]] | None = None
+) -> pa.Table:
+    """The most frequent ``value`` per ``keys``; ties go by ``tie`` (columns aggregated with min), then to
+    the value seen first in the file."""
+    aggregates = [("row", "count"), ("row", "min")] + [(c, "min") for c, _ in tie or []]
+    counted = table.group_by([*keys, value], use_threads=False).aggregate(aggregates)
+    order = (
+        [("row_count", "descending")] + [(f"{c}_min", d) for c, d in tie or []] + [("row_min", "ascending")]
+    )
+    return _first_per_group(counted, keys, value, order)
 
 
 def derive(table: pa.Table, layout: Layout) -> Derived:
@@ -111,22 +137,26 @@ def derive(table: pa.Table, layout: Layout) -> Derived:
     get = lambda t: table.column(cols[t]) if t in cols else pa.nulls(n, pa.string())  # noqa: E731
     invoice, stock, qty = get("invoice_no"), get("stock_code"), get("quantity")
     price, customer, country = get("unit_price"), get("customer_id"), get("country")
-    names = {v: country_id(v, layout) for v in pc.unique(country).to_pylist() if v is not None}
-    country_ids = pa.array([names.get(v) if v is not None else None for v in country.to_pylist()])
+    country_ids = _lookup(country, lambda name: country_id(name, layout), pa.string())
 
-    cancelled = pc.fill_null(pc.starts_with(invoice, layout.cancellation_prefix), False).to_pylist()
-    line_type = pa.array(line_types(layout, invoice, stock, qty, price, cancelled), pa.string())
-    currency = pa.array([layout.currency] * n, pa.string())
+    cancelled = pc.fill_null(pc.starts_with(invoice, layout.cancellation_prefix), False)
+    qty_num = _lookup(qty, _num, pa.float64())
+    price_num = _lookup(price, _num, pa.float64())
+    line_type = line_types(layout, invoice, stock, qty_num, price_num, cancelled)
+    currency = pa.nulls(n, pa.string()) if layout.currency is None else pa.repeat(layout.currency, n)
     if "currency" in cols:  # a currency column of the file wins where it holds a value
         given = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(get("currency")), ""), False)
         currency = pc.if_else(given, get("currency"), currency)
+    date_order = (
+        pa.nulls(n, pa.string()) if not layout.slash_date_order else pa.repeat(layout.slash_date_order, n)
+    )
 
     out = {
         "invoice_no": invoice, "stock_code": stock, "quantity": qty,
         "invoice_date": get("invoice_date"), "customer_id": customer, "country_id": country_ids,
         "description": get("description"), "unit_price": price,
-        "source_layout": pa.array([layout.name] * n, pa.string()), "line_type": line_type,
-        "currency": currency, "date_order": pa.array([layout.slash_date_order] * n, pa.string()),
+        "source_layout": pa.repeat(layout.name, n), "line_type": line_type,
+        "currency": currency, "date_order": date_order,
     }  # fmt: skip
     mapped = set(cols.values())
     for name in table.column_names:  # unmapped columns travel on (to _extra)
@@ -134,39 +164,42 @@ def derive(table: pa.Table, layout: Layout) -> Derived:
             out[name] = table.column(name)
     order_lines = pa.table(out)
 
-    # ---------- derived master data (Python over rows: files are at most a few million lines)
-    when = _parse_dates(get("invoice_date"), layout.invoice_date_formats)
-    prices: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    descriptions: dict[str, Counter] = defaultdict(Counter)
-    first_seen: dict[str, datetime] = {}
-    customer_countries: dict[str, Counter] = defaultdict(Counter)
-    rows = zip(
-        stock.to_pylist(), get("description").to_pylist(), qty.to_pylist(), price.to_pylist(),
-        get("invoice_date").to_pylist(), customer.to_pylist(), country_ids.to_pylist(),
-        line_type.to_pylist(), cancelled, strict=True,
-    )  # fmt: skip
-    for code, desc, q, p, date_text, cust, cid, kind, is_cancel in rows:
-        ts = when.get(date_text) if date_text is not None else None
-        if code and desc:
-            descriptions[code][desc] += 1
-        is_sale = kind == "sale" and not is_cancel
-        if is_sale and code and ts is not None and _num(p or "") > 0 and _num(q or "") > 0:
-            prices[(code, ts.strftime("%Y-%m-%d"))][p.strip()] += 1
-        if cust and cust.strip() and ts is not None:
-            if cust not in first_seen or ts < first_seen[cust]:
-                first_seen[cust] = ts
-            if cid:
-                customer_countries[cust][cid] += 1
-    keys = sorted(prices)
+    # ---------- derived master data, columnar (a file of millions of lines never becomes Python objects)
+    ts = _lookup(
+        get("invoice_date"), lambda t: _parse_date(t, layout.invoice_date_formats), pa.timestamp("s")
+    )
+    has_code = pc.fill_null(pc.not_equal(stock, ""), False)
+    lines = pa.table({
+        "row": pa.array(range(n), pa.int64()), "code": stock, "description": get("description"),
+        "price": pc.utf8_trim_whitespace(price), "price_num": price_num,
+        "day": pc.strftime(ts, "%Y-%m-%d"), "ts": ts, "customer": customer, "country_id": country_ids,
+    })  # fmt: skip
+
+    has_description = pc.fill_null(pc.not_equal(get("description"), ""), False)
+    descriptions = _modes(lines.filter(pc.and_(has_code, has_description)), ["code"], "description")
+    sold = pc.and_(
+        pc.and_(pc.equal(line_type, "sale"), pc.invert(cancelled)),
+        pc.and_(
+            pc.and_(has_code, pc.is_valid(ts)), pc.and_(pc.greater(price_num, 0), pc.greater(qty_num, 0))
+        ),
+    )
+    prices = _modes(
+        lines.filter(pc.fill_null(sold, False)), ["code", "day"], "price", [("price_num", "ascending")]
+    )
+    prices = prices.join(descriptions, "code", join_type="left outer").sort_by(
+        [("code", "ascending"), ("day", "ascending")]
+    )
     products = pa.table(
         {
-            "stock_code": [k[0] for k in keys],
-            "description": [_mode(descriptions[k[0]]) if descriptions[k[0]] else "" for k in keys],
-            "category": [""] * len(keys),
-            "unit_price": [_mode(prices[k]) for k in keys],
-            "price_date": [k[1] for k in keys],
+            "stock_code": prices.column("code"),
+            "description": pc.fill_null(prices.column("description"), ""),
+            "category": pa.repeat("", prices.num_rows),
+            "unit_price": prices.column("price"),
+            "price_date": prices.column("day"),
         }
     )
+
+    names = {v: country_id(v, layout) for v in pc.unique(country).to_pylist() if v is not None}
     seen = sorted(names.items(), key=lambda kv: kv[1])
     countries = pa.table(
         {
@@ -177,16 +210,23 @@ def derive(table: pa.Table, layout: Layout) -> Derived:
             "currency": [KNOWN_BY_ID.get(cid, ("",) * 5)[4] for _n, cid in seen],
         }
     )
-    ids = sorted(first_seen)
+
+    known = pc.and_(pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(customer), ""), False), pc.is_valid(ts))
+    buyers = lines.filter(known)
+    first_seen = buyers.group_by("customer", use_threads=False).aggregate([("ts", "min")])
+    has_country = pc.fill_null(pc.not_equal(buyers.column("country_id"), ""), False)
+    homes = _modes(buyers.filter(has_country), ["customer"], "country_id")
+    found = first_seen.join(homes, "customer", join_type="left outer").sort_by("customer")
+    ids = found.column("customer")
     customers = pa.table(
         {
             "customer_id": ids,
-            "customer_name": [""] * len(ids),
-            "email": [""] * len(ids),
-            "country_id": [_mode(customer_countries[c]) if customer_countries[c] else "" for c in ids],
-            "segment": [""] * len(ids),
-            "registration_date": [first_seen[c].strftime("%Y-%m-%d") for c in ids],
-            "updated_at": [first_seen[c].strftime("%Y-%m-%d %H:%M:%S") for c in ids],
+            "customer_name": pa.repeat("", len(ids)),
+            "email": pa.repeat("", len(ids)),
+            "country_id": pc.fill_null(found.column("country_id"), ""),
+            "segment": pa.repeat("", len(ids)),
+            "registration_date": pc.strftime(found.column("ts_min"), "%Y-%m-%d"),
+            "updated_at": pc.strftime(found.column("ts_min"), "%Y-%m-%d %H:%M:%S"),
         }
     )
     return Derived(layout, order_lines, products, countries, customers)

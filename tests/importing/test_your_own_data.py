@@ -9,9 +9,10 @@ with no date and no quantity.
 Steps share one lake and run in file order (two flow runs with a `dbt build` each: the suite's budget):
 1. an empty lake builds (no clickstream, no exchange rates, no customers, nothing): `python -m flows
    recovery` passes and gold is empty;
-2. Online Retail II as CSV (BOM, UTF-8) and the overlapping older Online Retail as the .xlsx workbook, in
-   one import → gold: lines (none twice), duplicates (the older file's lines are all second copies),
-   quarantine with reasons, revenue total, by country and by kind of line, the ledger closed;
+2. Online Retail II as CSV (BOM, UTF-8) and the overlapping older Online Retail as the .xlsx workbook and as
+   a CSV with its month-first dates (`12/1/2010 8:26`), in one import → gold: lines (none twice),
+   duplicates (the older files' lines are all second copies), quarantine with reasons, revenue total, by
+   country and by kind of line, the ledger closed;
 3. the older file as a Windows-1252 CSV read as UTF-8 fails with one line naming the file and the line,
    and lands nothing of it.
 """
@@ -56,6 +57,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     return {
         "ii_csv": write_ii_csv(folder / "online_retail_II.csv", lines, bom=True),
         "old_xlsx": write_old_xlsx(folder / "Online Retail.xlsx", lines),
+        "old_csv": write_old_csv(folder / "Online Retail.csv", lines, encoding="utf-8"),
         "old_cp1252": write_old_csv(folder / "online_retail_cp1252.csv", lines, encoding="cp1252"),
     }
 
@@ -119,12 +121,13 @@ def test_1_a_lake_with_nothing_builds(empty_lake):
 
 
 def test_2_both_layouts_to_gold_and_no_line_twice(empty_lake, files):
-    res = flows("import", str(files["ii_csv"]), str(files["old_xlsx"]))
+    res = flows("import", str(files["ii_csv"]), str(files["old_xlsx"]), str(files["old_csv"]))
     assert res.returncode == 0, tail(res)
     assert "Import run" in res.stdout and "Gold is loaded" in res.stdout
-    both = expected_figures([files["ii_csv"], files["old_xlsx"]])
+    both = expected_figures([files["ii_csv"], files["old_xlsx"], files["old_csv"]])
     assert both.fact_lines == expected_figures([files["ii_csv"]]).fact_lines  # the files overlap
-    assert both.duplicates > expected_figures([files["old_xlsx"]]).total_rows  # every older line again
+    # every line of the older files again: a month-first date read any other way would make a new line
+    assert both.duplicates > 2 * expected_figures([files["old_xlsx"]]).total_rows
     check_gold_and_lake(empty_lake, both)
 
 
