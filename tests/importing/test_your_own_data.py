@@ -57,7 +57,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     return {
         "ii_csv": write_ii_csv(folder / "online_retail_II.csv", lines, bom=True),
         "old_xlsx": write_old_xlsx(folder / "Online Retail.xlsx", lines),
-        "old_csv": write_old_csv(folder / "Online Retail.csv", lines, encoding="utf-8"),
+        "old_csv": write_old_csv(folder / "online_retail_utf8.csv", lines, encoding="utf-8"),
         "old_cp1252": write_old_csv(folder / "online_retail_cp1252.csv", lines, encoding="cp1252"),
     }
 
