@@ -19,6 +19,7 @@ Steps share one lake and run in file order (two flow runs with a `dbt build` eac
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def check_gold_and_lake(settings, expected: Expected) -> None:
             "where status = 'open'"
         )
         landed, fact, open_quarantine, duplicates, unreconciled = order_line_ledger(spark)
-    got = sorted((Path(f).name, int(n), tuple(sorted(r))) for f, n, r in quarantined)
+    got = sorted((Path(f).name, int(n), tuple(sorted(json.loads(r)))) for f, n, r in quarantined)
     assert got == sorted((f, n, tuple(r)) for f, n, r in expected.quarantine)
     assert (landed, fact, open_quarantine, duplicates, unreconciled) == (
         expected.total_rows, expected.fact_lines, len(expected.quarantine), expected.duplicates, 0,
