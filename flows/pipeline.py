@@ -55,23 +55,24 @@ def _landed(s: IngestSummary) -> str:
     return f"{s.batches_landed} batches landed ({s.rows_landed:,} rows), {s.batches_skipped} skipped"
 
 
-def _refresh(report: RunReport) -> None:
+def _refresh(report: RunReport, unit_tests: bool = False) -> None:
     """Enrich, reviews in, transform (detection included), export, BI layer, alert: every run's tail."""
     _timed(
         report, "enrich lookups", enrich_lookups,
         lambda c: f"{c.new_user_agents} new user agents, {c.new_ip_addresses} new IP addresses",
     )  # fmt: skip
-    _detect(report)
+    _detect(report, unit_tests=unit_tests)
 
 
-def _detect(report: RunReport, select: str | None = None) -> None:
+def _detect(report: RunReport, select: str | None = None, unit_tests: bool = False) -> None:
     """Reviews from gold into the lake, dbt build (all, or ``select``), export, alert on new anomalies."""
     _timed(report, "pull anomaly reviews", pull_reviews, lambda n: f"{n} review changes from gold")
     _timed(
         report, "transform (dbt build)" if select is None else f"transform (dbt build -s {select})",
-        lambda: transform(select),
+        lambda: transform(select, unit_tests),
         lambda o: f"{o.count('model', 'success')} models, {o.count('snapshot', 'success')} snapshots, "
-        f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed",
+        f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed"
+        + (f", unit tests {o.count('unit_test', 'pass')} passed" if unit_tests else ""),
     )  # fmt: skip
     _export(report)
     _timed(report, "anomaly alert", alert_anomalies, describe_alert)
@@ -185,11 +186,12 @@ def export_run(full_refresh: bool = False, wait_for_lock_seconds: float = 600) -
 @flow(name="recovery")
 def recovery_run(wait_for_lock_seconds: float = 600) -> RunReport:
     """Daily after master data: re-validate the quarantine against the current master data (a dbt build
-    moves rows that now pass into the fact exactly once) and export."""
+    moves rows that now pass into the fact exactly once) and export. The daily full check: dbt's unit tests
+    run here too."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         report = RunReport("Quarantine recovery run")
         _timed(report, "services up", services_up, lambda _v: "ready")
-        _refresh(report)
+        _refresh(report, unit_tests=True)
         return _finish(report)
 
 

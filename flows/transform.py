@@ -1,7 +1,12 @@
-"""Transform: `dbt build` inside the flow process through prefect-dbt's PrefectDbtRunner.
+"""Transform: `dbt build` inside the flow process (dbt's programmatic `dbtRunner`).
 
-Each dbt node becomes its own Prefect task run (status, timing, logs; skipped nodes shown as skipped).
-A failed model or test fails the flow with the node's name and the first line of its message.
+Each finished node is one line of the flow's log (status, time); dbt's own log and `run_results.json` under
+the data directory keep the detail. A failed model or test fails the flow with the node's name and the first
+line of its message.
+
+Not one Prefect task run per node (prefect-dbt's PrefectDbtRunner, used until the builds got fast): on 2
+cores its task runs and their API events cost a third of a build of 200 nodes, competing with Spark for the
+same cores (README, "Design decisions").
 """
 
 from __future__ import annotations
@@ -28,20 +33,35 @@ class DbtOutcome:
         )
 
 
-def dbt_runner(target: str | None = None):
-    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+def _node_logger(logger):
+    """A dbt callback: one debug line per finished node in the flow's log (dbt's threads call it)."""
 
-    dbt_thrift.install()  # --fail-fast cancels running queries from another thread: make that safe
+    def log_node(event) -> None:
+        if event.info.name == "NodeFinished":
+            node, result = event.data.node_info, event.data.run_result
+            logger.debug("%s %s: %s in %.1fs", node.resource_type, node.node_name, result.status,
+                         result.execution_time)  # fmt: skip
+
+    return log_node
+
+
+def dbt_runner(logger):
+    from dbt.cli.main import dbtRunner
+
+    dbt_thrift.install()  # one Thrift session per thread, fast polling, cancel made safe
+    return dbtRunner(callbacks=[_node_logger(logger)])
+
+
+def dbt_args(args: list[str], target: str | None) -> list[str]:
     settings = load_settings()
-    return PrefectDbtRunner(
-        settings=PrefectDbtSettings(
-            project_dir=REPO_ROOT,
-            profiles_dir=REPO_ROOT / "profiles",
-            target_path=settings.dbt_target_path if target in (None, "local", "cluster") else
-            settings.dbt_target_path.parent / f"target-{target}",
-        ),
-        raise_on_failure=False,
-    )  # fmt: skip
+    target_path = settings.dbt_target_path
+    if target not in (None, "local", "cluster"):
+        target_path = target_path.parent / f"target-{target}"
+    # dbt's console says only what went wrong (the run report says the rest); its log file keeps everything
+    extra = ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles"),
+             "--target-path", str(target_path),
+             "--log-level", "warn", "--log-level-file", "debug"]  # fmt: skip
+    return [args[0], *extra, *args[1:], *(["--target", target] if target else [])]
 
 
 def dbt_failure_summary(results) -> list[str]:
@@ -61,9 +81,8 @@ def dbt_failure_summary(results) -> list[str]:
 
 
 def run_dbt(args: list[str], target: str | None = None) -> DbtOutcome:
-    if target:
-        args = [*args, "--target", target]
-    res = dbt_runner(target).invoke(args)
+    logger = get_run_logger()
+    res = dbt_runner(logger).invoke(dbt_args(args, target))
     if res.exception is not None:
         raise LakehouseError(f"dbt {args[0]} could not run: {first_line(str(res.exception))}")
     outcome = DbtOutcome()
@@ -72,18 +91,24 @@ def run_dbt(args: list[str], target: str | None = None) -> DbtOutcome:
     outcome.seconds = getattr(res.result, "elapsed_time", 0.0) or 0.0
     if not res.success:
         failures = dbt_failure_summary(res.result.results)
-        get_run_logger().error("dbt %s failed:\n%s", args[0], "\n".join(failures))
+        logger.error("dbt %s failed:\n%s", args[0], "\n".join(failures))
         raise LakehouseError(f"dbt {args[0]} failed on {len(failures)} node(s): " + " | ".join(failures[:3]))
     return outcome
 
 
 @flow(name="transform")
-def transform(select: str | None = None) -> DbtOutcome:
-    """`dbt build` on the lake target: seeds, snapshots, models and tests (the quarantine is re-validated
-    against the current master data on every build). Nothing after a failure runs: gold keeps its state."""
+def transform(select: str | None = None, unit_tests: bool = False) -> DbtOutcome:
+    """`dbt build` on the lake target: seeds, snapshots, models and their data tests (the quarantine is
+    re-validated against the current master data on every build). Nothing after a failure runs: gold keeps
+    its state.
+
+    dbt's unit tests check the models' SQL on fixed inputs, not the data: they run in CI (`make test`) and
+    in the daily recovery flow (``unit_tests``), not in every 2-hourly cycle (dbt's advice for production)."""
     # --fail-fast: the first failure stops the build (nothing after it would be exported anyway), so a
     # broken connection or a failed test costs seconds, not one timeout per remaining node.
     args = ["build", "--fail-fast"]
     if select:
         args += ["--select", select]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     return run_dbt(args)

@@ -134,11 +134,16 @@ def env(settings) -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def dbt(settings, args: tuple[str, ...]) -> None:
-    """Run dbt with the project's environment (profiles, target, credentials)."""
+    """Run dbt with the project's environment (profiles, target, credentials) and the Thrift fixes of
+    `lakehouse.dbt_thrift` (one session per thread, fast polling): the same dbt the flows run."""
+    from dbt.cli.main import cli as dbt_cli
+
+    from lakehouse import dbt_thrift
+
     os.environ.update(settings.dbt_env())
     os.chdir(settings.dbt_env()["DBT_PROJECT_DIR"])
-    dbt_bin = os.path.join(os.path.dirname(sys.executable), "dbt")
-    os.execv(dbt_bin, [dbt_bin, *args])
+    dbt_thrift.install()
+    sys.exit(dbt_cli.main(args=list(args), prog_name="dbt"))
 
 
 @main.group()

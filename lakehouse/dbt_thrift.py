@@ -1,4 +1,5 @@
-"""A fix for dbt-spark's Thrift connections, installed before every in-process dbt run (flows/transform.py).
+"""Fixes and speed-ups of dbt-spark's Thrift connections, installed before every dbt run of the project
+(the flows' `flows/transform.py` and `python -m lakehouse dbt`).
 
 dbt cancels the queries still running when a build stops early (`--fail-fast`, Ctrl-C): from the main
 thread it calls `cursor.cancel()` on every open connection, while each connection's worker thread is polling
@@ -10,17 +11,67 @@ lets it escape. dbt then reports that error instead of the test that failed, and
 The fix: every call on a connection's Thrift client holds a per-connection lock, so a cancel waits for the
 poll in flight (milliseconds) and then runs alone; a Thrift error while cancelling or closing a connection
 that is going away anyway is logged, not raised.
+
+Two speed-ups, measured on the demo lake on 2 cores (157 data tests: 122 s with neither, 110 s with the
+polling, 31 s with both):
+
+- **One Thrift session per dbt thread for the whole invocation.** dbt closes a node's connection when the node
+  ends, so every node opened a new Thrift session; the server then builds a session state and a metastore
+  client (a new Derby connection pool, whose shutdown is serialized) and that cost 0.5-5 s a node under load.
+  `release` keeps a healthy connection open for the thread's next node; `cleanup_all` closes them at the end
+  (as before), and a connection whose transport failed is closed as before, so the next node opens a new one.
+  Nothing in this project keeps state in a session (no `set`, no `use`; dbt's temporary views are created
+  with `create or replace`).
+- **Polling.** dbt-spark submits every statement asynchronously and then polls its state every
+  `poll_interval` seconds, an integer in the profile (1 here): a statement of 30 ms cost a second. Polling
+  starts after 20 ms and doubles up to `poll_interval`, so a long query still costs one status call a second.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _installed = False
+
+FIRST_POLL_SECONDS = 0.02
+
+
+def _execute_with_polling(self, sql: str, bindings) -> None:
+    """dbt-spark's `PyhiveConnectionWrapper._execute_with_polling` (1.11), with a doubling poll delay."""
+    from dbt.adapters.spark.connections import ThriftState
+    from dbt_common.exceptions import DbtDatabaseError, DbtRuntimeError
+
+    pending = (ThriftState.INITIALIZED_STATE, ThriftState.RUNNING_STATE, ThriftState.PENDING_STATE)
+    if sql.strip().endswith(";"):
+        sql = sql.strip()[:-1]
+    if bindings is not None:
+        bindings = [self._fix_binding(binding) for binding in bindings]
+    assert self._cursor, "Cursor not available"
+
+    self._cursor.execute(sql, bindings, async_=True)
+    poll_state = self._cursor.poll()
+    state = poll_state.operationState
+    start_time = time.time()
+    delay = FIRST_POLL_SECONDS
+    while state in pending:
+        if self.query_timeout is not None and time.time() - start_time > self.query_timeout:
+            raise DbtRuntimeError(f"Query exceeded timeout of {self.query_timeout} seconds")
+        time.sleep(delay)
+        delay = min(delay * 2, max(self.poll_interval, FIRST_POLL_SECONDS))
+        poll_state = self._cursor.poll()
+        state = poll_state.operationState
+
+    if poll_state.errorMessage:
+        log.debug("Poll response: %s", poll_state)
+        raise DbtDatabaseError(poll_state.errorMessage)
+    if state != ThriftState.FINISHED_STATE:
+        status_type = ThriftState._VALUES_TO_NAMES.get(state, f"Unknown<{state!r}>")
+        raise DbtDatabaseError(f"Query failed with status: {status_type}")
 
 
 class SerializedClient:
@@ -54,12 +105,42 @@ def _tolerant(method, what: str):
     return wrapper
 
 
+def _marking_broken(execute):
+    """Remember on the wrapper that a statement failed other than by a clean SQL error from the server (lost
+    transport, timeout, interrupt): such a connection is closed at the end of its node, not kept."""
+    from dbt_common.exceptions import DbtDatabaseError
+
+    def wrapper(self, sql: str, bindings=None) -> None:
+        try:
+            execute(self, sql, bindings)
+        except BaseException as exc:
+            if not isinstance(exc, DbtDatabaseError):
+                self.broken = True
+            raise
+
+    return wrapper
+
+
+def _keeping_session(release):
+    """dbt's `release` closes the thread's connection after every node; keep it open unless it is broken."""
+
+    def wrapper(self) -> None:
+        with self.lock:
+            conn = self.get_if_exists()
+        if conn is None or conn.state != "open" or getattr(conn.handle, "broken", False):
+            release(self)
+            return
+        log.debug("keeping the Thrift session of %s open for the thread's next node", conn.name)
+
+    return wrapper
+
+
 def install() -> None:
     """Patch dbt-spark's PyHive connection wrapper (idempotent)."""
     global _installed
     if _installed:
         return
-    from dbt.adapters.spark.connections import PyhiveConnectionWrapper
+    from dbt.adapters.spark.connections import PyhiveConnectionWrapper, SparkConnectionManager
 
     original_init = PyhiveConnectionWrapper.__init__
 
@@ -70,6 +151,9 @@ def install() -> None:
             handle._client = SerializedClient(client)
 
     PyhiveConnectionWrapper.__init__ = __init__
+    PyhiveConnectionWrapper._execute_with_polling = _execute_with_polling
+    PyhiveConnectionWrapper.execute = _marking_broken(PyhiveConnectionWrapper.execute)
+    SparkConnectionManager.release = _keeping_session(SparkConnectionManager.release)
     PyhiveConnectionWrapper.cancel = _tolerant(PyhiveConnectionWrapper.cancel, "cancelling")
     PyhiveConnectionWrapper.close = _tolerant(PyhiveConnectionWrapper.close, "closing")
     _installed = True

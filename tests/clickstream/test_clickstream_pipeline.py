@@ -42,7 +42,7 @@ STEPS = (
     ]
 )
 BUILD = ["build", "--select", "+path:models/marts/clickstream", "path:tests/dbt/clickstream",
-         "--indirect-selection", "cautious"]  # fmt: skip
+         "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]  # fmt: skip
 
 
 def _iso(ts: datetime) -> str:

@@ -1,7 +1,8 @@
 """The pipeline flows end to end under Prefect's test harness, on the session's real services.
 
 One small dataset, run in this order (each test builds on the state the previous one left):
-1. a full run: the reference state of lake and gold, and the run's artifact;
+1. a full run: the reference state of lake and gold, and the run's artifact; the daily recovery (with dbt's
+   unit tests) and the anomaly re-run leave it unchanged;
 2. the Spark Thrift Server killed in the middle of `dbt build`, then a fresh run: the same state as the
    reference, and a concurrent run meanwhile is refused;
 3. a failing dbt test: the run stops before the export and gold keeps its state;
@@ -84,6 +85,29 @@ def test_1_full_run_builds_lake_and_gold(lake, reference_run):
     assert reference_run.gold, "nothing was exported to gold"
     # the stories below start from the reference state: nothing run since may have changed it
     STATE["lake"], STATE["gold"] = reference_run.lake, reference_run.gold
+    assert lake_state(lake) == STATE["lake"] and gold_totals(lake.gold_url) == STATE["gold"]
+
+
+def _unit_tests_declared() -> int:
+    """dbt unit tests declared in the project's YAML (counted from the files, not from dbt)."""
+    import yaml
+
+    return sum(
+        len((yaml.safe_load(path.read_text()) or {}).get("unit_tests") or [])
+        for path in (REPO_ROOT / "models").rglob("*.yml")
+    )
+
+
+def test_1a_daily_recovery_runs_the_unit_tests_and_changes_nothing(lake, prefect_harness):
+    """The 2-hourly runs leave dbt's unit tests out (they test SQL on fixed inputs); the daily recovery flow
+    runs them all, on the reference lake, and a recovery with nothing to recover changes nothing."""
+    from flows.pipeline import recovery_run
+
+    report = recovery_run()
+    built = {name: result for name, result, _sec in report.steps}["transform (dbt build)"]
+    declared = _unit_tests_declared()
+    assert declared >= 9
+    assert f"unit tests {declared} passed" in built and "0 failed" in built
     assert lake_state(lake) == STATE["lake"] and gold_totals(lake.gold_url) == STATE["gold"]
 
 

@@ -64,3 +64,98 @@ def test_cancel_from_another_thread_stops_the_query_and_leaves_the_connection_sa
     assert "CANCELED" in str(raised["query"]), raised["query"]
     with SparkSQL(lake) as spark:  # the server is fine afterwards
         assert spark.query("select 1") == [(1,)]
+
+
+def test_polling_starts_fast_and_backs_off_to_the_profile_interval(monkeypatch):
+    """A running statement is polled after 20 ms, then at doubling delays up to `poll_interval` (dbt-spark
+    alone sleeps a whole `poll_interval` before the second poll). The Thrift cursor is a stand-in that
+    reports RUNNING eight times: our loop is the logic under test."""
+    from types import SimpleNamespace
+
+    from dbt.adapters.spark.connections import PyhiveConnectionWrapper, ThriftState
+
+    dbt_thrift.install()
+    delays: list[float] = []
+    monkeypatch.setattr(dbt_thrift, "time", SimpleNamespace(time=time.time, sleep=delays.append))
+    states = [ThriftState.RUNNING_STATE] * 8 + [ThriftState.FINISHED_STATE]
+
+    class Cursor:
+        def execute(self, sql, bindings, async_):
+            assert async_
+
+        def poll(self):
+            return SimpleNamespace(operationState=states.pop(0), errorMessage=None)
+
+    wrapper = PyhiveConnectionWrapper(SimpleNamespace(cursor=Cursor), poll_interval=1, query_retries=0)
+    wrapper.cursor()
+    wrapper.execute("select 1")
+    assert delays == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1, 1], delays
+
+
+def _dbt_build_log(lake, tmp_path, *select: str) -> str:
+    """`python -m lakehouse dbt build` (the project's dbt, patched) on one thread, with dbt's debug log."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakehouse", "dbt", "--log-level", "debug", "build", "--threads", "1",
+         "--target-path", str(tmp_path / "target"), "--select", *select],
+        capture_output=True, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_one_thrift_session_per_thread_for_a_whole_build(lake, tmp_path):
+    """dbt closes a node's connection when the node ends; patched, the worker thread keeps one Thrift session
+    for all its nodes (a model and its tests here): sessions opened = 1 for the listing + 1 for the thread."""
+    out = _dbt_build_log(lake, tmp_path, "dim_date")
+    nodes = out.count("Began running node")
+    assert nodes >= 3, out[-2000:]  # the model and its data tests
+    assert out.count("Opening a new connection") <= 2, out.count("Opening a new connection")
+
+
+class _FakeManager:
+    """The part of dbt's connection manager `release` uses (our logic only)."""
+
+    def __init__(self, state: str, broken: bool = False) -> None:
+        self.lock = threading.RLock()
+        self.conn = type("Conn", (), {})()
+        self.conn.state, self.conn.name = state, "model.x"
+        self.conn.handle = type("Handle", (), {"broken": broken})()
+        self.closed = False
+
+    def get_if_exists(self):
+        return self.conn
+
+
+@pytest.mark.parametrize(
+    ("state", "broken", "closed"),
+    [("open", False, False), ("open", True, True), ("closed", False, True), ("init", False, True)],
+)
+def test_release_keeps_only_a_healthy_open_session(state, broken, closed):
+    def release(manager) -> None:
+        manager.closed = True
+
+    manager = _FakeManager(state, broken)
+    dbt_thrift._keeping_session(release)(manager)
+    assert manager.closed is closed
+
+
+def test_a_failed_transport_marks_the_connection_broken_a_sql_error_does_not():
+    from dbt_common.exceptions import DbtDatabaseError
+    from thrift.transport.TTransport import TTransportException
+
+    def failing(exc):
+        def execute(self, sql, bindings=None):
+            raise exc
+
+        return dbt_thrift._marking_broken(execute)
+
+    cases = ((TTransportException("TSocket read 0 bytes"), True), (DbtDatabaseError("[PARSE]"), False))
+    for exc, broken in cases:
+        wrapper = type("Wrapper", (), {})()
+        with pytest.raises(type(exc)):
+            failing(exc)(wrapper, "select 1")
+        assert getattr(wrapper, "broken", False) is broken

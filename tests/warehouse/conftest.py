@@ -29,6 +29,9 @@ WAREHOUSE_SELECTION = [
     "path:models/marts/customers",
     "--indirect-selection",
     "cautious",
+    # dbt's unit tests run once, in the daily recovery story (tests/flows), as in production
+    "--exclude-resource-type",
+    "unit_test",
 ]
 
 
