@@ -41,6 +41,7 @@ def main() -> None:
 @click.option("--products", default=500, show_default=True)
 @click.option("--customers", default=1_000, show_default=True)
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
+@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
 def run(wait: float, **params) -> None:
     """Run the whole pipeline once on the configured services."""
     from flows.pipeline import pipeline  # Prefect configures its console logging on import
@@ -84,14 +85,15 @@ def _next_steps() -> None:
     help="Text encoding of CSV / JSON files (e.g. cp1252 for the common Online Retail re-export).",
 )
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
-def import_(paths, layout, mappings, encoding, wait) -> None:  # fmt: skip
+@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+def import_(paths, layout, mappings, encoding, wait, full) -> None:  # fmt: skip
     """Import your own files (CSV, Excel .xlsx, JSON lines, Parquet; files, folders or URIs) and take
     them through the warehouse to gold."""
     from flows.pipeline import import_run
 
     _run(
         import_run, paths=list(paths), layout=layout, mappings=list(mappings), encoding=encoding,
-        wait_for_lock_seconds=wait,
+        wait_for_lock_seconds=wait, full=full,
     )  # fmt: skip
     _next_steps()
 
@@ -99,22 +101,33 @@ def import_(paths, layout, mappings, encoding, wait) -> None:  # fmt: skip
 @main.command("master-data")
 @click.option("--seed", default=42, show_default=True)
 @click.option("--horizon-days", default=90, show_default=True, help="Length of the simulated period.")
-def master_data(seed: int, horizon_days: int) -> None:
+@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+def master_data(seed: int, horizon_days: int, full: bool) -> None:
     """Land the next simulated day of master data, then transform and export."""
     from flows.pipeline import master_data_run
 
-    _run(master_data_run, seed=seed, horizon_days=horizon_days)
+    _run(master_data_run, seed=seed, horizon_days=horizon_days, full=full)
 
 
 @main.command("order-lines")
 @click.option("--seed", default=42, show_default=True)
 @click.option("--horizon-days", default=90, show_default=True)
 @click.option("--hours", default=2, show_default=True, help="Hourly batches to land.")
-def order_lines(seed: int, horizon_days: int, hours: int) -> None:
+@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+def order_lines(seed: int, horizon_days: int, hours: int, full: bool) -> None:
     """Land the next hourly order-line batches, then transform and export."""
     from flows.pipeline import order_lines_run
 
-    _run(order_lines_run, seed=seed, horizon_days=horizon_days, hours=hours)
+    _run(order_lines_run, seed=seed, horizon_days=horizon_days, hours=hours, full=full)
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+def refresh(full: bool) -> None:
+    """Take what landed since the last build to gold (after `python -m ingestion land ...`)."""
+    from flows.pipeline import refresh_run
+
+    _run(refresh_run, full=full)
 
 
 @main.command("export")

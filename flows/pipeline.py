@@ -55,27 +55,38 @@ def _landed(s: IngestSummary) -> str:
     return f"{s.batches_landed} batches landed ({s.rows_landed:,} rows), {s.batches_skipped} skipped"
 
 
-def _refresh(report: RunReport, unit_tests: bool = False) -> None:
+def _refresh(report: RunReport, unit_tests: bool = False, full: bool = False) -> None:
     """Enrich, reviews in, transform (detection included), export, BI layer, alert: every run's tail."""
     _timed(
         report, "enrich lookups", enrich_lookups,
         lambda c: f"{c.new_user_agents} new user agents, {c.new_ip_addresses} new IP addresses",
     )  # fmt: skip
-    _detect(report, unit_tests=unit_tests)
+    _detect(report, unit_tests=unit_tests, full=full)
 
 
-def _detect(report: RunReport, select: str | None = None, unit_tests: bool = False) -> None:
+def _detect(
+    report: RunReport, select: str | None = None, unit_tests: bool = False, full: bool = False
+) -> None:
     """Reviews from gold into the lake, dbt build (all, or ``select``), export, alert on new anomalies."""
     _timed(report, "pull anomaly reviews", pull_reviews, lambda n: f"{n} review changes from gold")
     _timed(
         report, "transform (dbt build)" if select is None else f"transform (dbt build -s {select})",
-        lambda: transform(select, unit_tests),
-        lambda o: f"{o.count('model', 'success')} models, {o.count('snapshot', 'success')} snapshots, "
-        f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed"
-        + (f", unit tests {o.count('unit_test', 'pass')} passed" if unit_tests else ""),
+        lambda: transform(select, unit_tests, full),
+        _built,
     )  # fmt: skip
     _export(report)
     _timed(report, "anomaly alert", alert_anomalies, describe_alert)
+
+
+def _built(o) -> str:
+    if o.nodes == 0:
+        return f"nothing to build ({o.plan})"
+    return (
+        f"{o.count('model', 'success')} models, {o.count('snapshot', 'success')} snapshots, "
+        f"tests {o.count('test', 'pass')} passed / {o.count('test', 'fail', 'error')} failed"
+        + (f", unit tests {o.count('unit_test', 'pass')} passed" if o.count("unit_test", "pass") else "")
+        + (f" ({o.plan})" if o.plan else "")
+    )
 
 
 def _export(report: RunReport, full_refresh: bool = False) -> None:
@@ -111,6 +122,7 @@ def pipeline(
     products: int = 500,
     customers: int = 1_000,
     wait_for_lock_seconds: float = 0,
+    full: bool = False,
 ) -> RunReport:
     """One full run: services up, ingest the demo dataset, dbt build, export to gold."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
@@ -122,7 +134,7 @@ def pipeline(
                 products=products, customers=customers,
             ), _landed,
         )  # fmt: skip
-        _refresh(report)
+        _refresh(report, full=full)
         return _finish(report)
 
 
@@ -133,6 +145,7 @@ def import_run(
     mappings: list[str] | None = None,
     encoding: str = "utf-8",
     wait_for_lock_seconds: float = 600,
+    full: bool = False,
 ) -> RunReport:
     """A user's files to gold: services up, import (order lines and the master data derived from them),
     enrich, dbt build, export, BI layer, alert; the same report as the full pipeline run."""
@@ -142,24 +155,30 @@ def import_run(
         _timed(
             report, "import files", lambda: import_files(paths, layout, mappings, encoding), _landed
         )  # fmt: skip
-        _refresh(report)
+        _refresh(report, full=full)
         return _finish(report)
 
 
 @flow(name="master-data")
-def master_data_run(seed: int = 42, horizon_days: int = 90, wait_for_lock_seconds: float = 600) -> RunReport:
+def master_data_run(
+    seed: int = 42, horizon_days: int = 90, wait_for_lock_seconds: float = 600, full: bool = False
+) -> RunReport:
     """Daily: land the next day of master data, then transform (snapshots pick up the changes) and export."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         report = RunReport("Master data run")
         _timed(report, "services up", services_up, lambda _v: "ready")
         _timed(report, "ingest master data", lambda: ingest_master_data(seed, horizon_days), _landed)
-        _refresh(report)
+        _refresh(report, full=full)
         return _finish(report)
 
 
 @flow(name="order-lines")
 def order_lines_run(
-    seed: int = 42, horizon_days: int = 90, hours: int = 2, wait_for_lock_seconds: float = 600
+    seed: int = 42,
+    horizon_days: int = 90,
+    hours: int = 2,
+    wait_for_lock_seconds: float = 600,
+    full: bool = False,
 ) -> RunReport:
     """Every 2 hours: land the next hourly order-line batches, then transform and export."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
@@ -168,7 +187,18 @@ def order_lines_run(
         _timed(
             report, "ingest order lines", lambda: ingest_order_lines(seed, horizon_days, hours=hours), _landed
         )
-        _refresh(report)
+        _refresh(report, full=full)
+        return _finish(report)
+
+
+@flow(name="refresh")
+def refresh_run(full: bool = False, wait_for_lock_seconds: float = 600) -> RunReport:
+    """What landed since the last build to gold, without landing anything (after `python -m ingestion land`
+    or any other landing): enrich, transform what changed (``full``: everything), export, alert."""
+    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Refresh run")
+        _timed(report, "services up", services_up, lambda _v: "ready")
+        _refresh(report, full=full)
         return _finish(report)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from prefect import flow, get_run_logger
 
+from flows import changes
 from lakehouse import dbt_thrift
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.errors import LakehouseError, first_line
@@ -26,6 +27,11 @@ from lakehouse.errors import LakehouseError, first_line
 class DbtOutcome:
     statuses: Counter = field(default_factory=Counter)  # by resource type and status, e.g. ("test", "pass")
     seconds: float = 0.0
+    plan: str = ""  # why these nodes (flows/changes.py)
+
+    @property
+    def nodes(self) -> int:
+        return sum(self.statuses.values())
 
     def count(self, resource_type: str, *statuses: str) -> int:
         return sum(
@@ -97,18 +103,28 @@ def run_dbt(args: list[str], target: str | None = None) -> DbtOutcome:
 
 
 @flow(name="transform")
-def transform(select: str | None = None, unit_tests: bool = False) -> DbtOutcome:
-    """`dbt build` on the lake target: seeds, snapshots, models and their data tests (the quarantine is
-    re-validated against the current master data on every build). Nothing after a failure runs: gold keeps
-    its state.
+def transform(select: str | None = None, unit_tests: bool = False, full: bool = False) -> DbtOutcome:
+    """`dbt build` on the lake target of what changed since the last build (flows/changes.py; everything with
+    ``full``, or ``select``): seeds, snapshots, models and their data tests. The quarantine is re-validated
+    whenever master data changed. Nothing after a failure runs: gold keeps its state.
 
     dbt's unit tests check the models' SQL on fixed inputs, not the data: they run in CI (`make test`) and
-    in the daily recovery flow (``unit_tests``), not in every 2-hourly cycle (dbt's advice for production)."""
+    in the daily recovery flow (``unit_tests``, a full build), not in every 2-hourly cycle (dbt's advice for
+    production)."""
+    settings = load_settings()
     # --fail-fast: the first failure stops the build (nothing after it would be exported anyway), so a
     # broken connection or a failed test costs seconds, not one timeout per remaining node.
     args = ["build", "--fail-fast"]
-    if select:
-        args += ["--select", select]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
-    return run_dbt(args)
+    if select:
+        return run_dbt([*args, "--select", select])
+    plan = changes.plan_build(settings, full=full or unit_tests)
+    get_run_logger().info("transform: %s", plan.reason)
+    if plan.select is not None:
+        args += ["--select", *plan.select, "--state", str(plan.state_dir)]
+    changes.forget_build(settings)  # a build that fails or is killed: the next one builds everything
+    outcome = run_dbt(args)
+    outcome.plan = plan.reason
+    changes.record_build(settings, plan)
+    return outcome

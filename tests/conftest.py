@@ -109,3 +109,33 @@ def reference_run(lake: Settings, empty_lake_and_gold, prefect_harness) -> Refer
     empty_lake_and_gold()
     report = pipeline(**REFERENCE_SIZES)
     return ReferenceRun(report, lake_state(lake), gold_totals(lake.gold_url))
+
+
+def pytest_sessionstart(session) -> None:
+    import time
+
+    session.config._lakehouse_started = time.monotonic()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Record how long the session took (benchmarks/bench_cycle.py prints the last whole-suite figure)."""
+    import json
+    import time
+
+    started = getattr(session.config, "_lakehouse_started", None)
+    if started is None or getattr(session.config, "workerinput", None) is not None:
+        return
+    record = {
+        "seconds": round(time.monotonic() - started, 1),
+        "args": [str(a) for a in session.config.args],
+        "whole_suite": not session.config.option.keyword
+        and not session.config.option.markexpr
+        and [str(a) for a in session.config.args] == [str(a) for a in session.config.getini("testpaths")],
+        "collected": session.testscollected,
+        "failed": session.testsfailed,
+        "exit_status": int(exitstatus),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path = Path(os.environ["LAKEHOUSE_DATA_DIR"]) / "last_test_session.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")

@@ -6,7 +6,10 @@ One small dataset, run in this order (each test builds on the state the previous
 2. the Spark Thrift Server killed in the middle of `dbt build`, then a fresh run: the same state as the
    reference, and a concurrent run meanwhile is refused;
 3. a failing dbt test: the run stops before the export and gold keeps its state;
-4. PostgreSQL killed in the middle of the export, then a fresh run: the same state as the reference.
+4. PostgreSQL killed in the middle of the export, then a fresh run: the same state as the reference;
+5. builds of what changed: after the failed build of 3 everything, then nothing when nothing landed, then a
+   batch of order lines alone (the clickstream models are not rebuilt), then master data alone (the
+   quarantine is re-checked).
 """
 
 from __future__ import annotations
@@ -145,7 +148,7 @@ def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harn
     watcher = Watcher(building, kill_java)
     try:
         with pytest.raises(Exception):  # noqa: B017 - whatever the killed connection surfaces as
-            pipeline(**SMALL)
+            pipeline(**SMALL, full=True)  # nothing new lands: only a full build has models to kill
     finally:
         watcher.stop()
     assert watcher.fired, "the build finished before the Thrift server could be killed"
@@ -238,3 +241,111 @@ def test_4_postgres_killed_mid_export_then_a_fresh_run_converges(lake, prefect_h
             "select count(*) from information_schema.tables where table_schema = 'gold_load'"
         ).fetchone()
     assert leftovers == (0,)
+
+
+def _built_nodes(lake) -> set[str]:
+    """Names of the nodes the last dbt build ran (dbt's run_results.json)."""
+    import json
+
+    results = json.loads((lake.dbt_target_path / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2] for r in results}
+
+
+def _transform_step(report) -> str:
+    return {name: result for name, result, _sec in report.steps}["transform (dbt build)"]
+
+
+def test_5a_after_a_failed_build_everything_is_built_then_nothing_when_nothing_landed(lake, prefect_harness):
+    from flows.pipeline import refresh_run
+
+    report = refresh_run()  # test 3's build failed: its state was forgotten
+    assert "nothing to build" not in _transform_step(report)
+    assert {"fct_order_lines", "fct_events", "dim_products"} <= _built_nodes(lake)
+    assert lake_state(lake) == STATE["lake"] and gold_totals(lake.gold_url) == STATE["gold"]
+
+    report = refresh_run()
+    assert _transform_step(report) == "nothing to build (no source changed)", _transform_step(report)
+    assert lake_state(lake) == STATE["lake"] and gold_totals(lake.gold_url) == STATE["gold"]
+
+
+def _copy_batch(source_dir, out_dir, suffix: str, change) -> tuple[object, list[dict]]:
+    """The last file landed in ``source_dir``, each row passed through ``change``, saved under a new batch
+    id (file name) in ``out_dir/<source>/``; returns the path and the rows written."""
+    import csv
+
+    original = sorted(source_dir.glob("*.csv"))[-1]
+    with original.open(newline="") as fh:
+        rows = [change(row) for row in csv.DictReader(fh)]
+    target = out_dir / source_dir.name / f"{original.stem}{suffix}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    return target, rows
+
+
+def test_5b_a_batch_of_order_lines_alone_rebuilds_the_order_chain_not_the_clickstream(
+    lake, prefect_harness, tmp_path
+):
+    from flows.ingest import land_files
+    from flows.pipeline import refresh_run
+
+    def new_invoice(row: dict) -> dict:  # the same lines as new invoices (a cancellation stays one)
+        prefix = "C" if row["invoice_no"].startswith("C") else ""
+        return row | {"invoice_no": f"{prefix}9{row['invoice_no'].removeprefix('C')}"}
+
+    landing = lake.data_dir / "landing" / f"demo-{SMALL['seed']}"
+    path, rows = _copy_batch(landing / "order_lines", tmp_path, "-resent", new_invoice)
+    batch = path.stem
+    gold_sql = "select count(*), coalesce(sum(quantity), 0) from gold.order_lines"
+    with psycopg.connect(lake.gold_url) as conn:
+        gold_before = conn.execute(gold_sql).fetchone()
+    report = land_files([str(path)])
+    assert [o.batch_id for o in report.succeeded] == [batch]
+
+    report = refresh_run()
+    step = _transform_step(report)
+    assert step.endswith("(changed sources: raw.order_lines)"), step
+    built = _built_nodes(lake)
+    assert {"int_order_lines__validated", "fct_order_lines", "quarantine_order_lines",
+            "audit_batch_reconciliation", "mart_daily_sales"} <= built  # fmt: skip
+    assert not {n for n in built if "clickstream" in n or n in ("fct_events", "fct_sessions")}, sorted(built)
+    assert report.counts["unreconciled rows"] == 0
+
+    # every line of the file is in the fact, the quarantine or counted as a duplicate (counted from the file)
+    with SparkSQL(lake) as spark:
+        of_batch = f"where _batch_id = '{batch}'"
+        fact, fact_qty = spark.query(
+            f"select count(*), coalesce(sum(quantity), 0) from marts.fct_order_lines {of_batch}"
+        )[0]
+        quarantined = spark.scalar(f"select count(*) from marts.quarantine_order_lines {of_batch}")
+        duplicates = spark.scalar(
+            f"select duplicate_rows from marts.audit_batch_reconciliation where batch_id = '{batch}'"
+        )
+    assert fact + quarantined + duplicates == len(rows)
+    assert fact > 0
+    with psycopg.connect(lake.gold_url) as conn:
+        gold_after = conn.execute(gold_sql).fetchone()
+    assert (gold_after[0] - gold_before[0], gold_after[1] - gold_before[1]) == (fact, fact_qty)
+
+
+def test_5c_master_data_alone_rechecks_the_quarantine(lake, prefect_harness, tmp_path):
+    from flows.ingest import land_files
+    from flows.pipeline import refresh_run
+
+    landing = lake.data_dir / "landing" / f"demo-{SMALL['seed']}"
+    path, _rows = _copy_batch(landing / "products", tmp_path, "-resent", lambda row: row)
+    # the same products under a new batch id: new content for the manifest (another batch), the same prices
+    land_files([str(path)])
+
+    report = refresh_run()
+    step = _transform_step(report)
+    assert step.endswith("(changed sources: raw.products)"), step
+    built = _built_nodes(lake)
+    assert {"snap_products", "dim_products", "int_order_lines__validated", "quarantine_order_lines"} <= built
+    # events carry their product's version (fct_events is downstream of products); sessions and the raw
+    # clickstream's staging are not
+    assert not built & {"stg_clickstream__events", "int_clickstream__events_sessionised", "fct_sessions"}
+    assert "stg_raw__order_lines" not in built
+    assert report.counts["unreconciled rows"] == 0

@@ -1,0 +1,151 @@
+"""Build what changed: which part of the dbt graph a transform must build.
+
+After every successful automatic build the transform stores, in `<data dir>/dbt/state/`, dbt's manifest of
+that build and a fingerprint of every source it read. The next build selects
+
+- `source:<source>+` for every source whose fingerprint changed (new, replaced or failed-then-landed batches;
+  a new Iceberg snapshot of a lookup or of the review events), with their data tests: a batch of order lines
+  rebuilds the order-line chain (validation, fact, quarantine, ledger, sales marts, anomalies), not the
+  clickstream; master data rebuilds its snapshots, dimensions and the quarantine re-check downstream of them;
+- `state:modified+` against the stored manifest: models, tests, seeds or vars changed by a new version of the
+  project.
+
+Nothing changed: nothing is built. No stored state (a new lake), `--full`, or a source whose change cannot
+be told (a table neither in the batch manifest nor Iceberg): everything is built. The state is written only
+after a build succeeds, so a failed or killed build is selected again by the next run.
+
+Fingerprints come from the batch manifest (`raw._batches`: count, rows and last finish of the succeeded
+batches of each source), which every landing writes, and from Iceberg's snapshot log for tables written
+without a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lakehouse.config import Settings
+from lakehouse.sql import SparkSQL
+
+log = logging.getLogger(__name__)
+
+FINGERPRINTS = "fingerprints.json"
+MANIFEST_TABLE = "raw._batches"
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class BuildPlan:
+    """What to build: ``select`` is None for everything, empty for nothing."""
+
+    select: list[str] | None
+    reason: str
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    state_dir: Path | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return self.select == []
+
+
+def state_dir(settings: Settings) -> Path:
+    return settings.dbt_target_path.parent / "state"
+
+
+def sources_of(manifest_path: Path) -> dict[str, str]:
+    """`schema.table` -> `source_name.table` of every enabled dbt source in a dbt manifest."""
+    manifest = json.loads(manifest_path.read_text())
+    return {
+        f"{s['schema']}.{s['identifier']}".lower(): f"{s['source_name']}.{s['name']}"
+        for s in manifest.get("sources", {}).values()
+        if s.get("config", {}).get("enabled", True)
+    }
+
+
+def built_schemas(manifest_path: Path) -> set[str]:
+    """The schemas the models, snapshots and seeds of a dbt manifest are built in."""
+    manifest = json.loads(manifest_path.read_text())
+    return {
+        n["schema"].lower()
+        for n in manifest.get("nodes", {}).values()
+        if n.get("resource_type") in ("model", "snapshot", "seed") and n.get("config", {}).get("enabled", True)
+    }
+
+
+def fingerprints(spark: SparkSQL, relations: list[str]) -> dict[str, str]:
+    """A string per relation that changes whenever the relation's content may have changed."""
+    landed = {
+        f"raw.{source}".lower(): f"batches={n};rows={rows};last={last}"
+        for source, n, rows, last in spark.query(
+            "select source, count(*), sum(rows), cast(max(finished_at) as string) from raw._batches "
+            "where status = 'succeeded' group by source"
+        )
+    }
+    result = {}
+    for relation in relations:
+        if relation == MANIFEST_TABLE:
+            continue  # how changes are seen, not a change: each ledger also follows its own source
+        if relation in landed:
+            result[relation] = landed[relation]
+            continue
+        properties = {row[0]: row[1] for row in spark.query(f"describe table extended {relation}")}
+        snapshot = re.search(r"current-snapshot-id=(\w+)", properties.get("Table Properties", ""))
+        if properties.get("Provider") == "iceberg" and snapshot:
+            result[relation] = f"snapshot={snapshot.group(1)}"
+        elif relation.startswith("raw."):
+            result[relation] = "batches=0"  # raw tables are written by landings only: none succeeded yet
+        else:
+            result[relation] = ""  # neither landed in batches nor Iceberg: its changes cannot be told
+    return result
+
+
+def plan_build(settings: Settings, full: bool = False) -> BuildPlan:
+    """The selection of the next automatic build (see the module's docstring)."""
+    state = state_dir(settings)
+    previous_manifest = state / MANIFEST
+    if full:
+        return BuildPlan(None, "full build requested")
+    if not previous_manifest.is_file() or not (state / FINGERPRINTS).is_file():
+        return BuildPlan(None, "no previous build: everything")
+    sources = sources_of(previous_manifest)
+    with SparkSQL(settings) as spark:
+        existing = {row[0].lower() for row in spark.query("show databases")}
+        missing = sorted(built_schemas(previous_manifest) - existing)
+        if missing:  # the lake was emptied since (schemas dropped): the last build's tables are gone
+            return BuildPlan(None, f"schema(s) {', '.join(missing)} of the last build are gone: everything")
+        now = fingerprints(spark, sorted(sources))
+    before = json.loads((state / FINGERPRINTS).read_text())
+    unknown = sorted(rel for rel, fp in now.items() if fp == "")
+    if unknown:
+        return BuildPlan(None, f"changes of {', '.join(unknown)} cannot be told: everything", now)
+    changed = sorted(rel for rel in now if now[rel] != before.get(rel))
+    select = [f"source:{sources[rel]}+" for rel in changed] + ["state:modified+"]
+    reason = f"changed sources: {', '.join(changed)}" if changed else "no source changed"
+    return BuildPlan(select, reason, now, state)
+
+
+def forget_build(settings: Settings) -> None:
+    """Before a build: drop the stored fingerprints, so that if this build fails or is killed half-way (views
+    dropped and not yet created, some models rebuilt), the next one builds everything."""
+    (state_dir(settings) / FINGERPRINTS).unlink(missing_ok=True)
+
+
+def record_build(settings: Settings, plan: BuildPlan) -> None:
+    """After a successful build: keep its manifest and the fingerprints it was planned with (a full build
+    computes them now, from the sources of the manifest it just wrote)."""
+    state = state_dir(settings)
+    state.mkdir(parents=True, exist_ok=True)
+    manifest = settings.dbt_target_path / MANIFEST
+    fps = plan.fingerprints
+    if not fps:
+        with SparkSQL(settings) as spark:
+            fps = fingerprints(spark, sorted(sources_of(manifest)))
+    tmp = state / (MANIFEST + ".tmp")
+    shutil.copyfile(manifest, tmp)
+    tmp.replace(state / MANIFEST)
+    (state / (FINGERPRINTS + ".tmp")).write_text(json.dumps(fps, indent=1, sort_keys=True))
+    (state / (FINGERPRINTS + ".tmp")).replace(state / FINGERPRINTS)
