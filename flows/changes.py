@@ -72,7 +72,8 @@ def built_schemas(manifest_path: Path) -> set[str]:
     return {
         n["schema"].lower()
         for n in manifest.get("nodes", {}).values()
-        if n.get("resource_type") in ("model", "snapshot", "seed") and n.get("config", {}).get("enabled", True)
+        if n.get("resource_type") in ("model", "snapshot", "seed")
+        and n.get("config", {}).get("enabled", True)
     }
 
 
