@@ -15,6 +15,9 @@ from lakehouse.config import load_settings
 from lakehouse.errors import LakehouseError, setup_logging
 
 PREFECT_UI_PORT = int(os.environ.get("PREFECT_UI_PORT", "4200"))
+FULL = click.option(
+    "--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches."
+)
 
 
 def _run(fn, **kwargs) -> None:
@@ -41,7 +44,7 @@ def main() -> None:
 @click.option("--products", default=500, show_default=True)
 @click.option("--customers", default=1_000, show_default=True)
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
-@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+@FULL
 def run(wait: float, **params) -> None:
     """Run the whole pipeline once on the configured services."""
     from flows.pipeline import pipeline  # Prefect configures its console logging on import
@@ -85,7 +88,7 @@ def _next_steps() -> None:
     help="Text encoding of CSV / JSON files (e.g. cp1252 for the common Online Retail re-export).",
 )
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
-@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+@FULL
 def import_(paths, layout, mappings, encoding, wait, full) -> None:  # fmt: skip
     """Import your own files (CSV, Excel .xlsx, JSON lines, Parquet; files, folders or URIs) and take
     them through the warehouse to gold."""
@@ -101,7 +104,7 @@ def import_(paths, layout, mappings, encoding, wait, full) -> None:  # fmt: skip
 @main.command("master-data")
 @click.option("--seed", default=42, show_default=True)
 @click.option("--horizon-days", default=90, show_default=True, help="Length of the simulated period.")
-@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+@FULL
 def master_data(seed: int, horizon_days: int, full: bool) -> None:
     """Land the next simulated day of master data, then transform and export."""
     from flows.pipeline import master_data_run
@@ -113,7 +116,7 @@ def master_data(seed: int, horizon_days: int, full: bool) -> None:
 @click.option("--seed", default=42, show_default=True)
 @click.option("--horizon-days", default=90, show_default=True)
 @click.option("--hours", default=2, show_default=True, help="Hourly batches to land.")
-@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+@FULL
 def order_lines(seed: int, horizon_days: int, hours: int, full: bool) -> None:
     """Land the next hourly order-line batches, then transform and export."""
     from flows.pipeline import order_lines_run
@@ -122,7 +125,7 @@ def order_lines(seed: int, horizon_days: int, hours: int, full: bool) -> None:
 
 
 @main.command()
-@click.option("--full", is_flag=True, help="Build the whole dbt graph, not only what the new data touches.")
+@FULL
 def refresh(full: bool) -> None:
     """Take what landed since the last build to gold (after `python -m ingestion land ...`)."""
     from flows.pipeline import refresh_run

@@ -22,7 +22,6 @@ without a batch.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -31,25 +30,18 @@ from pathlib import Path
 from lakehouse.config import Settings
 from lakehouse.sql import SparkSQL
 
-log = logging.getLogger(__name__)
-
 FINGERPRINTS = "fingerprints.json"
-MANIFEST_TABLE = "raw._batches"
+BATCH_MANIFEST = "raw._batches"
 MANIFEST = "manifest.json"
 
 
 @dataclass
 class BuildPlan:
-    """What to build: ``select`` is None for everything, empty for nothing."""
+    """What to build: ``select`` is None for everything (else dbt selectors, with `--state` the state dir)."""
 
     select: list[str] | None
     reason: str
     fingerprints: dict[str, str] = field(default_factory=dict)
-    state_dir: Path | None = None
-
-    @property
-    def nothing(self) -> bool:
-        return self.select == []
 
 
 def state_dir(settings: Settings) -> Path:
@@ -88,7 +80,7 @@ def fingerprints(spark: SparkSQL, relations: list[str]) -> dict[str, str]:
     }
     result = {}
     for relation in relations:
-        if relation == MANIFEST_TABLE:
+        if relation == BATCH_MANIFEST:
             continue  # how changes are seen, not a change: each ledger also follows its own source
         if relation in landed:
             result[relation] = landed[relation]
@@ -126,7 +118,7 @@ def plan_build(settings: Settings, full: bool = False) -> BuildPlan:
     changed = sorted(rel for rel in now if now[rel] != before.get(rel))
     select = [f"source:{sources[rel]}+" for rel in changed] + ["state:modified+"]
     reason = f"changed sources: {', '.join(changed)}" if changed else "no source changed"
-    return BuildPlan(select, reason, now, state)
+    return BuildPlan(select, reason, now)
 
 
 def forget_build(settings: Settings) -> None:

@@ -122,7 +122,7 @@ def transform(select: str | None = None, unit_tests: bool = False, full: bool = 
     plan = changes.plan_build(settings, full=full or unit_tests)
     get_run_logger().info("transform: %s", plan.reason)
     if plan.select is not None:
-        args += ["--select", *plan.select, "--state", str(plan.state_dir)]
+        args += ["--select", *plan.select, "--state", str(changes.state_dir(settings))]
     changes.forget_build(settings)  # a build that fails or is killed: the next one builds everything
     outcome = run_dbt(args)
     outcome.plan = plan.reason

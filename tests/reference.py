@@ -47,13 +47,14 @@ def empty_lake_and_gold(settings: Settings) -> None:
 
     import psycopg
 
+    from flows import changes
     from lakehouse.sql import SparkSQL
 
     with SparkSQL(settings) as spark:
         for schema in LAKE_SCHEMAS:
             spark.execute(f"drop database if exists {schema} cascade")
     shutil.rmtree(settings.warehouse_dir / "raw", ignore_errors=True)
-    shutil.rmtree(settings.dbt_target_path.parent / "state", ignore_errors=True)  # flows/changes.py
+    shutil.rmtree(changes.state_dir(settings), ignore_errors=True)  # the last build's state
     with psycopg.connect(settings.gold_url, autocommit=True) as conn:
         for schema in ("gold", "gold_marts", "gold_load"):
             conn.execute(f"drop schema if exists {schema} cascade")
