@@ -94,15 +94,15 @@ def test_polling_starts_fast_and_backs_off_to_the_profile_interval(monkeypatch):
 
 
 def _dbt_build_log(lake, tmp_path, *select: str) -> str:
-    """`python -m lakehouse dbt build` (the project's dbt, patched) on one thread; returns dbt's debug log file,
-    whose lines name their thread."""
+    """`python -m lakehouse dbt build` (the project's dbt, patched) on one thread; returns dbt's debug log
+    file, whose lines name their thread."""
     import os
     import subprocess
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "lakehouse", "dbt", "build", "--threads", "1",
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--select", *select],
+        [sys.executable, "-m", "lakehouse", "dbt", "build", "--threads", "1", "--select", *select,
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         capture_output=True, text=True, env=os.environ.copy(),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
