@@ -1,10 +1,13 @@
 {#-
-    The work of one run, validated and priced: the order lines of batches not reconciled yet, the open
-    quarantine (re-validated against today's master data) and the fact lines whose price window changed
-    since the last run (back-dated or restated prices). fct_order_lines, quarantine_order_lines and
-    audit_batch_reconciliation are built from this table, so validation and pricing live in one place.
+    The work of one run, validated and priced: the order lines of batches not reconciled yet (new or
+    restated), the open quarantine (re-validated against today's master data) and the fact lines to revisit:
+    those whose price window changed since the last run (back-dated or restated prices) and those of
+    customers whose versions changed (a customer who arrived after their orders, a late or back-dated
+    change). fct_order_lines, quarantine_order_lines and audit_batch_reconciliation are built from this
+    table, so validation and pricing live in one place.
 -#}
 -- depends_on: {{ ref('snap_products') }}
+-- depends_on: {{ ref('snap_customer_versions') }}
 -- The candidate blocks are SQL assembled in Jinja from the lake's state: their indentation depends on
 -- the state the linter compiles against (LT02 seen only in a test session's lake): LT02 is excluded here.
 -- sqlfluff:exclude_rules:ST06,AM04,LT02
@@ -46,17 +49,23 @@ select
     first_seen_at,
     attempts as previous_attempts,
     cast(null as string) as previous_product_sk,
-    cast(null as decimal(18, 4)) as previous_list_unit_price_gbp
+    cast(null as decimal(18, 4)) as previous_list_unit_price_gbp,
+    cast(null as string) as previous_customer_sk
 from {{ state.quarantine }}
 where status = 'open'
+{%- if state.restated %}
+    -- a restated batch's lines come again as incoming; its previous quarantine rows are deleted
+    and _batch_id not in ({{ sql_string_list(state.restated) }})
+{%- endif %}
 {%- endset -%}
 {%- else -%}
 {%- set quarantined_sql = 'select * from incoming where false' -%}
 {%- endif -%}
 
-{#- fact lines of products whose price versions changed since the last run, from the first changed day on -#}
-{%- if state.fact and state.price_changes -%}
-{%- set repricing_sql -%}
+{#- fact lines to revisit: of products whose price versions changed (from the first changed version on)
+    and of customers whose versions changed (all their lines: a first version covers all time before it) -#}
+{%- if state.fact and (state.price_changes or state.customer_changes) -%}
+{%- set revisit_sql -%}
 select
 {%- for column in line_columns %}
 {%- if column in ('is_date_error', 'is_date_ambiguous') %}
@@ -70,23 +79,47 @@ select
 {%- endif %}
 {%- endfor %}
     false as is_duplicate_in_batch,
-    'repricing' as candidate_origin,
+    'revisit' as candidate_origin,
     cast(null as timestamp) as first_seen_at,
     0 as previous_attempts,
     fct.product_sk as previous_product_sk,
-    fct.list_unit_price_gbp as previous_list_unit_price_gbp
+    fct.list_unit_price_gbp as previous_list_unit_price_gbp,
+    fct.customer_sk as previous_customer_sk
 from {{ state.fact }} as fct
-inner join values
-{%- for stock_code, first_price_date in state.price_changes %}
-    ('{{ stock_code }}', date '{{ first_price_date }}'){{ ',' if not loop.last }}
+{%- if state.price_changes %}
+left join values
+{%- for stock_code, first_price_ts in state.price_changes %}
+    ('{{ stock_code }}', timestamp '{{ first_price_ts }}'){{ ',' if not loop.last }}
 {%- endfor %}
-    as changed (stock_code, first_price_date)
-    on fct.stock_code = changed.stock_code
-    and fct.invoice_ts >= cast(changed.first_price_date as timestamp)
-where fct.invoice_month >= '{{ (state.price_changes | map(attribute=1) | min)[:7] }}'
+    as changed_product (stock_code, first_price_ts)
+    on fct.stock_code = changed_product.stock_code
+    and fct.invoice_ts >= changed_product.first_price_ts
+{%- endif %}
+{%- if state.customer_changes %}
+left join (
+    select distinct customer_id from {{ ref('snap_customer_versions') }}
+    where dbt_valid_from > timestamp '{{ state.last_processed_at }}'
+) as changed_customer
+    on fct.customer_id = changed_customer.customer_id
+{%- endif %}
+where (
+    {%- if state.price_changes %}
+    changed_product.stock_code is not null
+    {%- if not state.customer_changes %}
+    and fct.invoice_month >= '{{ (state.price_changes | map(attribute=1) | min)[:7] }}'
+    {%- endif %}
+    {%- else %}
+    false
+    {%- endif %}
+    or {{ 'changed_customer.customer_id is not null' if state.customer_changes else 'false' }}
+)
+{%- if state.restated %}
+    -- a restated batch's previous lines are deleted from the fact
+    and fct._batch_id not in ({{ sql_string_list(state.restated) }})
+{%- endif %}
 {%- endset -%}
 {%- else -%}
-{%- set repricing_sql = 'select * from incoming where false' -%}
+{%- set revisit_sql = 'select * from incoming where false' -%}
 {%- endif -%}
 
 {#- keys already in the fact, in the months the new batches touch only -#}
@@ -116,29 +149,29 @@ order_lines as (
 
 product_windows as (
 
-    select * from {{ ref('dim_products') }}
+    select * from {{ ref('int_products__windows') }}
 
 ),
 
 customer_windows as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers__windows') }}
 
 ),
 
 countries as (
 
-    select * from {{ ref('dim_countries') }}
+    select * from {{ ref('stg_raw__countries') }}
 
 ),
 
-exchange_rates as (
+rate_windows as (
 
-    select * from {{ ref('stg_raw__exchange_rates') }}
+    select * from {{ ref('int_exchange_rates__windows') }}
 
 ),
 
----------- candidates: new lines, open quarantine, lines to re-price
+---------- candidates: new lines, open quarantine, fact lines to revisit
 
 incoming as (
 
@@ -149,7 +182,8 @@ incoming as (
         cast(null as timestamp) as first_seen_at,
         0 as previous_attempts,
         cast(null as string) as previous_product_sk,
-        cast(null as decimal(18, 4)) as previous_list_unit_price_gbp
+        cast(null as decimal(18, 4)) as previous_list_unit_price_gbp,
+        cast(null as string) as previous_customer_sk
     from order_lines
     where {{ incoming_filter }}
 
@@ -161,9 +195,9 @@ quarantined as (
 
 ),
 
-repricing as (
+revisit as (
 
-    {{ repricing_sql }}
+    {{ revisit_sql }}
 
 ),
 
@@ -173,7 +207,7 @@ candidates as (
     union all
     select * from quarantined
     union all
-    select * from repricing
+    select * from revisit
 
 ),
 
@@ -193,7 +227,7 @@ candidates_ranked as (
         row_number() over (
             partition by candidates.order_line_key
             order by
-                case candidates.candidate_origin when 'repricing' then 0 when 'quarantine' then 1 else 2 end,
+                case candidates.candidate_origin when 'revisit' then 0 when 'quarantine' then 1 else 2 end,
                 candidates._ingested_at,
                 candidates._batch_id,
                 candidates._row_number
@@ -225,27 +259,6 @@ candidates_deduplicated as (
 known_products as (
 
     select distinct stock_code from product_windows
-
-),
-
-rate_windows as (
-
-    select
-        currency_code,
-        rate_to_gbp,
-        cast(rate_date as timestamp) as valid_from,
-        coalesce(
-            lead(cast(rate_date as timestamp)) over (partition by currency_code order by rate_date),
-            timestamp '9999-12-31 00:00:00'
-        ) as valid_to
-    from exchange_rates
-    where currency_code <> 'GBP'
-    union all
-    select
-        'GBP' as currency_code,
-        cast(1 as decimal(18, 8)) as rate_to_gbp,
-        timestamp '1900-01-01 00:00:00' as valid_from,
-        timestamp '9999-12-31 00:00:00' as valid_to
 
 ),
 
@@ -346,7 +359,11 @@ lines_priced as (
         case
             when is_duplicate then 'duplicate'
             when size(failure_reasons) > 0 then 'failed'
-            when candidate_origin = 'repricing' then 'repriced'
+            when candidate_origin = 'revisit'
+                and product_sk <=> previous_product_sk
+                and list_unit_price_gbp <=> previous_list_unit_price_gbp
+                then 'relinked'
+            when candidate_origin = 'revisit' then 'repriced'
             when candidate_origin = 'quarantine' then 'recovered'
             else 'passed'
         end as validation_status,
@@ -436,6 +453,7 @@ final as (
         previous_attempts,
         previous_product_sk,
         previous_list_unit_price_gbp,
+        previous_customer_sk,
 
         ---------- lineage
         raw_payload,
@@ -445,12 +463,13 @@ final as (
         _ingested_at
 
     from lines_converted
-    -- a re-priced line whose version and price did not change needs no merge
+    -- a revisited line whose product version, price and customer version did not change needs no merge
     where not (
-            candidate_origin = 'repricing'
-            and validation_status = 'repriced'
+            candidate_origin = 'revisit'
+            and validation_status in ('repriced', 'relinked')
             and product_sk <=> previous_product_sk
             and list_unit_price_gbp <=> previous_list_unit_price_gbp
+            and customer_sk <=> previous_customer_sk
         )
 
 )

@@ -23,6 +23,7 @@ WAREHOUSE_SELECTION = [
     "path:models/staging/raw",
     "path:models/staging/seeds",
     "path:models/intermediate/int_order_lines__validated.sql",
+    "path:models/intermediate/core",
     "path:models/marts/core",
     "path:models/marts/quality",
     "path:models/marts/sales",

@@ -2,31 +2,9 @@
 
 with
 
-customer_versions as (
+customer_windows as (
 
-    select * from {{ ref('snap_customers') }}
-
-),
-
-validity_windows as (
-
-    select
-        {{ hash_key(['customer_id', 'dbt_valid_from']) }} as customer_sk,
-        customer_id,
-        customer_name,
-        email,
-        country_id,
-        segment,
-        registration_date,
-        -- the first version covers everything before it: the customer existed before its first change
-        case
-            when row_number() over (partition by customer_id order by dbt_valid_from) = 1
-                then timestamp '1900-01-01 00:00:00'
-            else dbt_valid_from
-        end as valid_from,
-        coalesce(dbt_valid_to, timestamp '9999-12-31 00:00:00') as valid_to,
-        dbt_valid_to is null as is_current
-    from customer_versions
+    select * from {{ ref('int_customers__windows') }}
 
 ),
 
@@ -46,6 +24,6 @@ unknown_customer as (
 
 )
 
-select * from validity_windows
+select * from customer_windows
 union all
 select * from unknown_customer

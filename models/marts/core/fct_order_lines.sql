@@ -15,6 +15,7 @@
         on_schema_change='append_new_columns',
         full_refresh=false,
         meta={'gold': true},
+        pre_hook="{{ delete_restated_lines(this) }}",
     )
 }}
 
@@ -78,7 +79,7 @@ lines_to_load as (
         cast('{{ run_started_at }}' as timestamp) as _loaded_at
 
     from validated_lines
-    where validation_status in ('passed', 'recovered', 'repriced')
+    where validation_status in ('passed', 'recovered', 'repriced', 'relinked')
 
 )
 

@@ -12,6 +12,7 @@
         unique_key='order_line_key',
         on_schema_change='append_new_columns',
         full_refresh=false,
+        pre_hook="{{ delete_restated_lines(this) }}",
     )
 }}
 

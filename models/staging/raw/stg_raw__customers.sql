@@ -35,21 +35,23 @@ renamed as (
 
 ),
 
--- the snapshot wants one row per customer: the latest change wins
-latest_version as (
+-- one row per customer version (customer_id, updated_at): the latest landing of a version wins, so a
+-- corrected file restates it, and several days landed before one build keep every change
+latest_landing as (
 
     select
         *,
         row_number() over (
-            partition by customer_id
-            order by updated_at desc, _ingested_at desc, _batch_id desc, _row_number desc
-        ) as version_rank
+            partition by customer_id, updated_at
+            order by _ingested_at desc, _batch_id desc, _row_number desc
+        ) as landing_rank
     from renamed
     where customer_id is not null
 
 )
 
 select
+    {{ hash_key(['customer_id', 'updated_at']) }} as customer_version_key,
     customer_id,
     customer_name,
     email,
@@ -59,5 +61,5 @@ select
     updated_at,
     _batch_id,
     _ingested_at
-from latest_version
-where version_rank = 1
+from latest_landing
+where landing_rank = 1

@@ -17,7 +17,7 @@ renamed as (
         try_cast(trim(rate) as decimal(18, 8)) as rate_to_gbp,
 
         ---------- dates
-        cast(try_to_timestamp(trim(rate_date), 'yyyy-MM-dd') as date) as rate_date,
+        {{ parse_version_start('trim(rate_date)') }} as rate_ts,
 
         ---------- lineage
         batch_id as _batch_id,
@@ -33,12 +33,12 @@ latest_landing as (
     select
         *,
         row_number() over (
-            partition by currency_code, rate_date
+            partition by currency_code, rate_ts
             order by _ingested_at desc, _batch_id desc, _row_number desc
         ) as landing_rank
     from renamed
     where currency_code is not null
-        and rate_date is not null
+        and rate_ts is not null
         and rate_to_gbp > 0
         and quote_currency_code = 'GBP'
 
@@ -46,7 +46,8 @@ latest_landing as (
 
 select
     currency_code,
-    rate_date,
+    cast(rate_ts as date) as rate_date,
+    rate_ts,
     rate_to_gbp,
     _batch_id,
     _ingested_at

@@ -20,7 +20,8 @@ renamed as (
         try_cast(trim(unit_price) as decimal(18, 4)) as unit_price,
 
         ---------- dates
-        cast(try_to_timestamp(trim(price_date), 'yyyy-MM-dd') as date) as price_date,
+        -- a date alone is midnight UTC; a time of day (or a zone) makes two changes on one day two versions
+        {{ parse_version_start('trim(price_date)') }} as price_ts,
 
         ---------- lineage
         batch_id as _batch_id,
@@ -31,18 +32,18 @@ renamed as (
 
 ),
 
--- one row per price version: the latest landing of (stock_code, price_date) wins
+-- one row per price version: the latest landing of (stock_code, price_ts) wins
 latest_landing as (
 
     select
         *,
         row_number() over (
-            partition by stock_code, price_date
+            partition by stock_code, price_ts
             order by _ingested_at desc, _batch_id desc, _row_number desc
         ) as landing_rank
     from renamed
     where stock_code is not null
-        and price_date is not null
+        and price_ts is not null
         and unit_price is not null
 
 ),
@@ -50,12 +51,13 @@ latest_landing as (
 versions as (
 
     select
-        {{ hash_key(['stock_code', 'price_date']) }} as product_version_key,
+        {{ hash_key(['stock_code', version_stamp('price_ts')]) }} as product_version_key,
         stock_code,
         product_name,
         category,
         unit_price,
-        price_date,
+        cast(price_ts as date) as price_date,
+        price_ts,
         _batch_id,
         _ingested_at
     from latest_landing
