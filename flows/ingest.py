@@ -22,16 +22,17 @@ class IngestSummary:
 
 
 @task(name="land-files", **TRANSIENT_RETRIES)
-def land_files(paths: list[str]):
+def land_files(paths: list[str], restate: bool = True):
     """Land files as raw batches; idempotent (known checksums are skipped, a batch id is replaced),
-    so a retry after a dropped connection lands nothing twice."""
+    so a retry after a dropped connection lands nothing twice. Generated files pass ``restate=False``:
+    another dataset under the same batch ids is refused up front, not mixed into the lake."""
     from ingestion.inputs import file_inputs
     from ingestion.land import Lander
     from ingestion.rawzone import RawZone, default_raw_uri
 
     settings = load_settings()
     with SparkSQL(settings) as spark:
-        return Lander(spark, RawZone(default_raw_uri(settings))).land(file_inputs(paths))
+        return Lander(spark, RawZone(default_raw_uri(settings))).land(file_inputs(paths), restate=restate)
 
 
 @flow(name="ingest-demo")
@@ -58,7 +59,7 @@ def ingest_demo(
     out = settings.data_dir / "landing" / f"demo-{seed}"
     files = generate_dataset(config, out, progress=False)
     logger.info("generated %d files under %s (%s)", len(files), out, asdict(config) | {"dirt": "defaults"})
-    report = land_files([str(f) for f in files])
+    report = land_files([str(f) for f in files], restate=False)
     logger.info(report.summary())
     if report.failed:
         for o in report.failed:
@@ -117,7 +118,7 @@ def ingest_master_data(
         get_run_logger().info("the simulated period is fully landed: nothing to do")
         return IngestSummary(0, 0, 0, 0)
     day = min(_day_of(p) for p in master)
-    report = land_files([str(p) for p in master if _day_of(p) == day])
+    report = land_files([str(p) for p in master if _day_of(p) == day], restate=False)
     get_run_logger().info("master data of %s: %s", day, report.summary())
     return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
 
@@ -142,7 +143,7 @@ def ingest_order_lines(
     if not pending:
         get_run_logger().info("the simulated period is fully landed: nothing to do")
         return IngestSummary(0, 0, 0, 0)
-    report = land_files([str(p) for p in pending])
+    report = land_files([str(p) for p in pending], restate=False)
     get_run_logger().info(report.summary())
     return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
 

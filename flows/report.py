@@ -20,6 +20,15 @@ LAYER_COUNTS = (
         "select count(*) from marts.quarantine_order_lines where recovered_at is not null",
     ),
     ("unreconciled rows", "select coalesce(sum(unreconciled_rows), 0) from marts.audit_batch_reconciliation"),
+    (
+        "fact lines re-priced / re-linked by the last build",
+        "select count(*) from intermediate.int_order_lines__validated "
+        "where validation_status in ('repriced', 'relinked')",
+    ),
+    (
+        "of which re-linked to another customer version",
+        "select count(*) from intermediate.int_order_lines__validated where validation_status = 'relinked'",
+    ),
     ("anomalies flagged", "select count(*) from marts.anomalies"),
     ("anomalies not reviewed", "select count(*) from marts.anomalies where status = 'NEW'"),
     ("country revenue anomalies", "select count(*) from marts.anomalies_country_revenue"),

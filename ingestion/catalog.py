@@ -31,12 +31,14 @@ class Partition:
 
 
 def ensure_tables(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]) -> None:
-    """Create the schema (located at the raw zone root), the manifest and missing tables; add the columns
-    the contract gained since a table was created (a lake made by an older version keeps working)."""
+    """Create the schema (located at the raw zone root), the manifest, its history and missing tables; add
+    the columns the contract gained since a table was created (a lake made by an older version keeps
+    working)."""
     spark.execute(f"create database if not exists {schema} location '{zone.location(zone.root)}'")
     existing = {row[1] for row in spark.query(f"show tables in {schema}")}
-    if manifest.TABLE not in existing:
-        spark.execute(manifest.create_sql(schema))
+    for table in (manifest.TABLE, manifest.HISTORY):
+        if table not in existing:
+            spark.execute(manifest.create_sql(schema, table))
     for name in sorted(sources):
         src = SOURCES[name]
         if name in existing:

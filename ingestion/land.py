@@ -2,7 +2,8 @@
 
 One input is one batch. A run (:meth:`Lander.land`):
 
-1. skips inputs whose (source, checksum) already landed successfully, refuses two inputs with one batch id;
+1. skips inputs whose (source, checksum) already landed successfully, refuses two inputs with one batch id
+   (and, with ``restate=False``, inputs that would replace a landed batch with other content);
 2. records every remaining batch as ``running`` in ``raw._batches``;
 3. writes each batch in chunks to ``<raw>/_staging/``; a file that cannot be read, is empty or lacks a
    required column fails its batch alone (nothing of it is registered, the other batches go on);
@@ -130,7 +131,7 @@ class Lander:
 
     # ------------------------------------------------------------------------------------------ plan
     def _plan(
-        self, inputs: list[BatchInput], previous: dict[str, BatchRecord], force: bool
+        self, inputs: list[BatchInput], previous: dict[str, BatchRecord], force: bool, restate: bool = True
     ) -> tuple[list[BatchInput], list[Outcome]]:
         seen_ids: set[str] = set()
         for item in inputs:
@@ -140,6 +141,15 @@ class Lander:
                 raise LakehouseError(f"batch id {item.batch_id!r} is given twice in one run")
             seen_ids.add(item.batch_id)
         landed = {(r.source, r.checksum): r.batch_id for r in previous.values() if r.status == SUCCEEDED}
+        if not restate:
+            succeeded = {r.batch_id: r.checksum for r in previous.values() if r.status == SUCCEEDED}
+            other = [i.batch_id for i in inputs if succeeded.get(i.batch_id, i.checksum) != i.checksum]
+            if other:
+                raise LakehouseError(
+                    f"{len(other)} batch(es) of another dataset already landed under the same ids "
+                    f"(e.g. {other[0]}): start this one on a clean lake "
+                    "(`make clean`, or another LAKEHOUSE_DATA_DIR)"
+                )
         todo, skipped = [], []
         for item in inputs:
             key = (item.source, item.checksum)
@@ -214,12 +224,14 @@ class Lander:
             catalog.add_partitions(self.spark, self.schema, src, parts)
 
     # ------------------------------------------------------------------------------------------ run
-    def land(self, inputs: list[BatchInput], force: bool = False) -> LandReport:
-        """Land ``inputs`` (one batch each); see the module docstring for the steps."""
+    def land(self, inputs: list[BatchInput], force: bool = False, restate: bool = True) -> LandReport:
+        """Land ``inputs`` (one batch each); see the module docstring for the steps. ``restate=False``
+        refuses, before anything is written, an input that would replace a landed batch's content (a
+        corrected file is a restatement; another generated dataset under the same batch ids is not)."""
         inputs = sorted(inputs, key=lambda i: LANDING_ORDER.index(source(i.source).name))
         catalog.ensure_lake(self.spark, self.zone, self.schema)
         previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema)}
-        todo, skipped = self._plan(inputs, previous, force)
+        todo, skipped = self._plan(inputs, previous, force, restate)
         report = LandReport(list(skipped))
         for o in skipped:
             log.info("batch %s skipped: %s", o.batch_id, o.error)

@@ -3,6 +3,10 @@
 A small Iceberg table updated with ``MERGE`` (keyed by batch id): each status change is an atomic
 snapshot, so a crash never leaves a half-written row, and a batch id can never appear twice.
 A landing run writes it twice: every planned batch as ``running``, then the outcomes.
+
+``raw._batch_history`` keeps every outcome ever recorded (appended, never rewritten): when a corrected file
+is landed again under its batch id, the manifest row shows the current version and the history the
+versions it replaced (checksum, rows, times). The warehouse reprocesses such a restated batch.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import datetime
 from lakehouse.sql import SparkSQL
 
 TABLE = "_batches"
+HISTORY = "_batch_history"
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
 
 
@@ -58,25 +63,39 @@ def literal(value: object, spark_type: str) -> str:
     return f"'{text}'"
 
 
-def create_sql(schema: str) -> str:
+def create_sql(schema: str, table: str = TABLE) -> str:
     cols = ", ".join(f"{name} {typ}" for name, typ in COLUMN_TYPES.items())
-    return f"create table if not exists {schema}.{TABLE} ({cols}) using iceberg"
+    return f"create table if not exists {schema}.{table} ({cols}) using iceberg"
 
 
-def merge_sql(schema: str, records: list[BatchRecord]) -> str:
+def _values(records: list[BatchRecord]) -> tuple[str, list[str]]:
     names = [f.name for f in fields(BatchRecord)]
     rows = ", ".join(
         "(" + ", ".join(literal(getattr(r, n), COLUMN_TYPES[n]) for n in names) + ")" for r in records
     )
+    return rows, names
+
+
+def merge_sql(schema: str, records: list[BatchRecord]) -> str:
+    rows, names = _values(records)
     return (
         f"merge into {schema}.{TABLE} t using (select * from values {rows} as v({', '.join(names)})) s "
         "on t.batch_id = s.batch_id when matched then update set * when not matched then insert *"
     )
 
 
+def history_sql(schema: str, records: list[BatchRecord]) -> str:
+    rows, names = _values(records)
+    return f"insert into {schema}.{HISTORY} ({', '.join(names)}) values {rows}"
+
+
 def write(spark: SparkSQL, schema: str, records: list[BatchRecord]) -> None:
+    """Record ``records`` in the manifest; their outcomes (not ``running``) also in the history."""
     if records:
         spark.execute(merge_sql(schema, records))
+    outcomes = [r for r in records if r.status != RUNNING]
+    if outcomes:
+        spark.execute(history_sql(schema, outcomes))
 
 
 def read(spark: SparkSQL, schema: str) -> list[BatchRecord]:

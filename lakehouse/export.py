@@ -411,6 +411,7 @@ def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bo
         and WATERMARK_COLUMN in lake_schema.names
         and snapshot is not None
         and any(s.snapshot_id == previous["snapshot_id"] for s in ancestors_of(snapshot, table.metadata))
+        and not _removed_rows_since(snapshot, previous["snapshot_id"], table.metadata)
     )
     if incremental_ok:
         plan.mode = "upsert"
@@ -438,6 +439,24 @@ def _plan(spark: SparkSQL, conn, model: GoldModel, state: dict, full_refresh: bo
     newest = _newest_load(data)
     plan.new_watermark = newest.isoformat() if newest is not None else plan.watermark
     return plan
+
+
+def _removed_rows_since(snapshot, previous_id: int, metadata) -> bool:
+    """Whether a snapshot after ``previous_id`` removed rows (a ``DELETE``, e.g. a restated batch's previous
+    lines): an upsert cannot carry a removal, so the table is swapped whole. A copy-on-write ``MERGE``
+    rewrites files but never adds fewer records than it removes; a delete does."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    for current in ancestors_of(snapshot, metadata):
+        if current.snapshot_id == previous_id:
+            return False
+        summary = current.summary
+        if summary is None:
+            return True
+        removed = int(summary.get("deleted-records", 0)) > int(summary.get("added-records", 0))
+        if summary.operation.value == "delete" or removed or int(summary.get("added-delete-files", 0)):
+            return True
+    return False
 
 
 def _newest_load(data: pa.Table):

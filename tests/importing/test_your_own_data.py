@@ -14,11 +14,15 @@ Steps share one lake and run in file order (two flow runs with a `dbt build` eac
    duplicates (the older files' lines are all second copies), quarantine with reasons, revenue total, by
    country and by kind of line, the ledger closed;
 3. the older file as a Windows-1252 CSV read as UTF-8 fails with one line naming the file and the line,
-   and lands nothing of it.
+   and lands nothing of it;
+4. a corrected file re-sent under its name (one line removed, one changed, one added) restates its batch:
+   fact, quarantine, gold and ledger are what the files as they now are give, and the batch history keeps
+   the replaced version.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -37,6 +41,7 @@ from tests.importing.expected import Expected, expected_figures
 pytestmark = pytest.mark.integration
 
 LINES = 3_000  # every quirk occurs at least three times at this size
+CORRECTED = "online_retail_corrections.csv"  # a second, small export, landed in step 2, corrected in step 4
 
 
 def flows(*args: str) -> subprocess.CompletedProcess:
@@ -60,7 +65,23 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "old_xlsx": write_old_xlsx(folder / "Online Retail.xlsx", lines),
         "old_csv": write_old_csv(folder / "online_retail_utf8.csv", lines, encoding="utf-8"),
         "old_cp1252": write_old_csv(folder / "online_retail_cp1252.csv", lines, encoding="cp1252"),
+        "small": write_ii_csv(folder / CORRECTED, generate_lines(300, seed=11), bom=False),
+        "small_corrected": _corrected(folder, tmp_path_factory.mktemp("corrected") / CORRECTED),
     }
+
+
+def _corrected(folder: Path, target: Path) -> Path:
+    """The small export corrected: its 6th line removed, the 11th line's quantity one more, a copy of the 21st
+    line added under invoice 999999. The same file name, so the same batch id."""
+    with (folder / CORRECTED).open(newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    quantity, invoice = header.index("Quantity"), header.index("Invoice")
+    rows[10][quantity] = str(int(rows[10][quantity]) + 1)
+    rows.append([*rows[20][:invoice], "999999", *rows[20][invoice + 1 :]])
+    del rows[5]
+    with target.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows])
+    return target
 
 
 @pytest.fixture(scope="module")
@@ -122,14 +143,15 @@ def test_1_a_lake_with_nothing_builds(empty_lake):
 
 
 def test_2_both_layouts_to_gold_and_no_line_twice(empty_lake, files):
-    res = flows("import", str(files["ii_csv"]), str(files["old_xlsx"]), str(files["old_csv"]))
+    layouts = [files["ii_csv"], files["old_xlsx"], files["old_csv"]]
+    res = flows("import", *map(str, layouts), str(files["small"]))
     assert res.returncode == 0, tail(res)
     assert "Import run" in res.stdout and "Gold is loaded" in res.stdout
-    both = expected_figures([files["ii_csv"], files["old_xlsx"], files["old_csv"]])
+    both = expected_figures(layouts)
     assert both.fact_lines == expected_figures([files["ii_csv"]]).fact_lines  # the files overlap
     # every line of the older files again: a month-first date read any other way would make a new line
     assert both.duplicates > 2 * expected_figures([files["old_xlsx"]]).total_rows
-    check_gold_and_lake(empty_lake, both)
+    check_gold_and_lake(empty_lake, expected_figures([*layouts, files["small"]]))
 
 
 def test_3_a_wrong_encoding_is_one_line_naming_file_and_line(empty_lake, files):
@@ -142,3 +164,23 @@ def test_3_a_wrong_encoding_is_one_line_naming_file_and_line(empty_lake, files):
     assert "online_retail_cp1252.csv" in error and f"line {bad_line}" in error and "--encoding" in error
     with SparkSQL(empty_lake) as spark:
         assert spark.scalar("select count(*) from raw.order_lines where _source_file like '%cp1252%'") == 0
+
+
+def test_4_a_corrected_file_restates_its_batch(empty_lake, files):
+    before = expected_figures([files["small"]])
+    after = expected_figures([files["small_corrected"]])
+    assert (after.total_rows, after.revenue) != (before.total_rows, before.revenue)
+    removed = files["small"].read_text(encoding="utf-8").splitlines()[6]
+    assert removed not in files["ii_csv"].read_text(encoding="utf-8-sig")  # the line leaves for good
+
+    res = flows("import", str(files["small_corrected"]))
+    assert res.returncode == 0, tail(res)
+    files_now = [files["ii_csv"], files["old_xlsx"], files["old_csv"], files["small_corrected"]]
+    check_gold_and_lake(empty_lake, expected_figures(files_now))
+    with SparkSQL(empty_lake) as spark:
+        batch = "order_lines__online_retail_corrections"
+        where = f"where batch_id = '{batch}'"
+        history = spark.query(f"select rows from raw._batch_history {where} order by finished_at")
+        ledger = spark.query(f"select landed_rows from marts.audit_batch_reconciliation {where}")
+    assert [rows for (rows,) in history] == [before.total_rows, after.total_rows]
+    assert ledger == [(after.total_rows,)]

@@ -20,6 +20,7 @@ from ingestion.importers.online_retail import import_inputs
 from ingestion.inputs import file_inputs
 from ingestion.land import Lander
 from ingestion.rawzone import RawZone
+from lakehouse.errors import LakehouseError
 from lakehouse.sql import SparkSQL
 
 pytestmark = pytest.mark.integration
@@ -40,6 +41,7 @@ def lander(spark: SparkSQL, tmp_path: Path) -> Iterator[Lander]:
 def _drop(spark: SparkSQL, schema: str) -> None:
     if schema in {r[0] for r in spark.query("show databases")}:
         spark.execute(f"drop table if exists {schema}._batches purge")
+        spark.execute(f"drop table if exists {schema}._batch_history purge")
         spark.execute(f"drop database if exists {schema} cascade")
 
 
@@ -120,6 +122,13 @@ def test_same_file_is_skipped_and_same_batch_id_replaced(
     manifest = _manifest(spark, lander)
     assert list(manifest) == ["order_lines_2024-02-01T10"]
     assert manifest["order_lines_2024-02-01T10"][:2] == ("succeeded", 3)
+    # the history keeps every version the batch id had: 2 rows, then 3 (replaced), then 3 again (forced)
+    history = spark.query(
+        f"select rows, checksum from {lander.schema}._batch_history "
+        "where batch_id = 'order_lines_2024-02-01T10' order by finished_at"
+    )
+    assert [rows for rows, _ in history] == [2, 3, 3]
+    assert history[0][1] != history[1][1] == history[2][1]
 
 
 def test_a_bad_file_fails_its_batch_alone(spark: SparkSQL, lander: Lander, tmp_path: Path) -> None:
@@ -180,3 +189,22 @@ def test_a_file_without_customers_imports_with_an_empty_customer_batch(
         "countries": 2, "products": 1, "customers": 0, "order_lines": 2,
     }  # fmt: skip
     assert _count(spark, lander, "customers") == 0 and _count(spark, lander, "order_lines") == 2
+
+
+def test_another_dataset_under_landed_batch_ids_is_refused_up_front(
+    spark: SparkSQL, lander: Lander, tmp_path: Path
+) -> None:
+    """Generated files land with restate=False: another dataset under the same batch ids is refused with one
+    line naming the fix, and nothing of it is written; a corrected file (restate=True) replaces its batch."""
+    f = tmp_path / "order_lines_2024-02-01T10.csv"
+    f.write_text("invoice_no,stock_code,quantity,invoice_date\n1,A,1,2024-02-01 10:00:00\n")
+    assert len(lander.land(file_inputs([str(f)]), restate=False).succeeded) == 1
+    assert [o.status for o in lander.land(file_inputs([str(f)]), restate=False).outcomes] == ["skipped"]
+    f.write_text("invoice_no,stock_code,quantity,invoice_date\n9,Z,9,2024-02-01 10:00:00\n")
+    with pytest.raises(
+        LakehouseError, match=r"another dataset .* \(e\.g\. order_lines_2024-02-01T10\).*make clean"
+    ):
+        lander.land(file_inputs([str(f)]), restate=False)
+    assert spark.query(f"select invoice_no from {lander.schema}.order_lines") == [("1",)]
+    assert len(lander.land(file_inputs([str(f)])).succeeded) == 1
+    assert spark.query(f"select invoice_no from {lander.schema}.order_lines") == [("9",)]
