@@ -23,6 +23,8 @@ LAKE_CHECKS = {
     "quarantine": "select count(*), count(distinct order_line_key) from marts.quarantine_order_lines",
     "products": "select count(*), count(distinct product_sk) from marts.dim_products",
     "snapshot": "select count(*) from snapshots.snap_products",
+    "customers": "select count(*), count(distinct customer_sk), count(distinct customer_id) "
+    "from marts.dim_customers",
     "batches": "select count(*), sum(rows) from raw._batches where status = 'succeeded'",
     "events": "select count(*), count(distinct event_id) from marts.fct_events",
     "anomalies": "select count(*), count(distinct anomaly_id) from marts.anomalies",

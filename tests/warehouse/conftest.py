@@ -22,7 +22,7 @@ WAREHOUSE_SELECTION = [
     "path:snapshots",
     "path:models/staging/raw",
     "path:models/staging/seeds",
-    "path:models/intermediate/int_order_lines__validated.sql",
+    "path:models/intermediate/order_lines",
     "path:models/intermediate/core",
     "path:models/marts/core",
     "path:models/marts/quality",
