@@ -453,8 +453,11 @@ def _removed_rows_since(snapshot, previous_id: int, metadata) -> bool:
         summary = current.summary
         if summary is None:
             return True
-        removed = int(summary.get("deleted-records", 0)) > int(summary.get("added-records", 0))
-        if summary.operation.value == "delete" or removed or int(summary.get("added-delete-files", 0)):
+        # a count is absent from a snapshot that did not touch it
+        deleted, added, delete_files = (
+            int(summary.get(name) or 0) for name in ("deleted-records", "added-records", "added-delete-files")
+        )
+        if summary.operation.value == "delete" or deleted > added or delete_files:
             return True
     return False
 
