@@ -56,7 +56,7 @@ def deployments(seed: int = 42, horizon_days: int = 90) -> list:
             name="recovery-daily", schedules=cron("recovery-daily"), concurrency_limit=1, tags=["daily"],
         ),
         gold_backup.to_deployment(
-            name="gold-backup-daily", schedules=cron("gold-backup-daily"), parameters={"keep_days": 7},
+            name="gold-backup-daily", schedules=cron("gold-backup-daily"),  # keeps GOLD_BACKUP_KEEP_DAYS
             concurrency_limit=1, tags=["daily", "gold"],
         ),
         pipeline.to_deployment(name="full-pipeline", concurrency_limit=1, tags=["manual"]),

@@ -8,8 +8,9 @@ from lakehouse.config import load_settings
 
 
 @flow(name="gold-backup")
-def gold_backup(keep_days: int = 7) -> str:
-    """`pg_dump` of the gold database (custom format, compressed, named by time), keeping `keep_days`."""
+def gold_backup(keep_days: float | None = None) -> str:
+    """`pg_dump` of the gold database (custom format, compressed, named by time), keeping `keep_days` of
+    backups (default GOLD_BACKUP_KEEP_DAYS)."""
     from lakehouse import backup
 
     path = backup.backup(load_settings(), keep_days=keep_days)

@@ -59,8 +59,9 @@ def list_backups(settings: Settings) -> list[tuple[datetime, Path]]:
     return sorted(found)
 
 
-def backup(settings: Settings, now: datetime | None = None) -> Path:
-    """Dump the gold database, then delete backups older than the retention. Returns the new file."""
+def backup(settings: Settings, now: datetime | None = None, keep_days: float | None = None) -> Path:
+    """Dump the gold database, then delete backups older than the retention (``keep_days``, default
+    GOLD_BACKUP_KEEP_DAYS). Returns the new file."""
     now = now or datetime.now(UTC)
     env, db = _libpq_env(settings.gold_url)
     settings.backup_dir.mkdir(parents=True, exist_ok=True)
@@ -70,14 +71,14 @@ def backup(settings: Settings, now: datetime | None = None) -> Path:
     cmd.append(f"--exclude-schema={LOAD_SCHEMA}")
     _run([*cmd, f"--file={partial}", "--dbname", db], env, "pg_dump")
     partial.rename(target)
-    prune(settings, now)
+    prune(settings, now, keep_days)
     return target
 
 
-def prune(settings: Settings, now: datetime | None = None) -> list[Path]:
-    """Delete backups older than GOLD_BACKUP_KEEP_DAYS (by the time in their name)."""
+def prune(settings: Settings, now: datetime | None = None, keep_days: float | None = None) -> list[Path]:
+    """Delete backups older than ``keep_days`` (default GOLD_BACKUP_KEEP_DAYS), by the time in their name."""
     now = now or datetime.now(UTC)
-    keep = timedelta(days=float(settings.get("GOLD_BACKUP_KEEP_DAYS")))
+    keep = timedelta(days=float(settings.get("GOLD_BACKUP_KEEP_DAYS") if keep_days is None else keep_days))
     removed = []
     for stamp, path in list_backups(settings):
         if now - stamp > keep:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,7 +24,14 @@ def contents(url: str) -> list:
         ).fetchall()
 
 
-def test_backup_change_restore_compare(lake, lakefix, models, writer, pg, tmp_path, monkeypatch):
+def test_backup_change_restore_compare(
+    lake, lakefix, models, writer, pg, tmp_path, monkeypatch, prefect_harness
+):
+    """The backup is taken by the nightly deployment's flow, with the deployment's parameters (issue 19: it
+    crashed on every run with a TypeError that no test saw)."""
+    from flows.deployments import deployments
+    from flows.maintenance import gold_backup
+
     monkeypatch.setenv("GOLD_BACKUP_DIR", str(tmp_path / "backups"))
     settings = type(lake)({**lake.values, "GOLD_BACKUP_DIR": str(tmp_path / "backups")})
     lakefix.write_things(10)
@@ -38,7 +46,9 @@ def test_backup_change_restore_compare(lake, lakefix, models, writer, pg, tmp_pa
     recent = tmp_path / "backups" / f"gold-x-{(now - timedelta(days=6)):%Y%m%dT%H%M%SZ}.dump"
     old.write_bytes(b"old")
     recent.write_bytes(b"recent")
-    dump = backup.backup(settings)
+    (nightly,) = [d for d in deployments() if d.name == "gold-backup-daily"]
+    monkeypatch.setenv("GOLD_BACKUP_KEEP_DAYS", "7")
+    dump = Path(gold_backup(**nightly.parameters))
     assert dump.stat().st_size > 0 and dump.read_bytes()[:5] == b"PGDMP"
     assert not old.exists() and recent.exists()
     assert [p for _t, p in backup.list_backups(settings)][-1] == dump
