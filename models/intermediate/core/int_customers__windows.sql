@@ -19,13 +19,7 @@ customer_versions as (
 version_changes as (
 
     select
-        customer_id,
-        customer_name,
-        email,
-        country_id,
-        segment,
-        registration_date,
-        updated_at,
+        *,
         coalesce(
             customer_name <=> lag(customer_name) over by_updated_at
             and email <=> lag(email) over by_updated_at
