@@ -13,7 +13,7 @@ LAKE   := $(PY) -m lakehouse
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup up down status logs run import test pytest lint format docs bench gold-url backup restore env clean \
+.PHONY: help setup up down status logs run import test pytest lint format psql docs bench gold-url backup restore env clean \
 	cluster-up cluster-down cluster-status dashboard dashboard-down
 
 help: ## List the commands
@@ -57,15 +57,14 @@ serve: setup ## Serve the scheduled deployments (Prefect UI on http://127.0.0.1:
 test: setup ## All tests against real Spark/Iceberg/PostgreSQL, linters included (see README: Testing)
 	$(PY) -m pytest
 
-lint: setup ## sqlfluff (dbt templater) on the dbt project, ruff on the Python code
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	@eval "$$($(LAKE) env)" && $(VENV)/bin/sqlfluff lint models snapshots tests/dbt macros
+lint: setup ## ruff on the Python code, sqlfluff (dbt templater) on the dbt SQL; starts the services it needs
+	@$(LAKE) lint
 
-format: setup ## Fix what ruff and sqlfluff can fix
-	$(VENV)/bin/ruff check --fix .
-	$(VENV)/bin/ruff format .
-	@eval "$$($(LAKE) env)" && $(VENV)/bin/sqlfluff fix models
+format: setup ## Fix what ruff and sqlfluff can fix (the same files `make lint` checks)
+	@$(LAKE) lint --fix
+
+psql: setup ## psql on gold as the read-only BI role (ROLE=writer or owner; the wheel's psql)
+	@$(LAKE) psql --role $(ROLE)
 
 docs: up ## Build the dbt docs static site (target/static_index.html under the data dir)
 	@eval "$$($(LAKE) env)" && $(VENV)/bin/dbt docs generate --static && \
@@ -102,5 +101,5 @@ restore: setup ## Restore a backup into a new database: make restore DATABASE=na
 env: setup ## Print the environment dbt needs: eval "$$(make -s env)"
 	@$(LAKE) env
 
-clean: down dashboard-down ## Stop the services (and Superset) and delete the data directory
-	@if [ -x $(PY) ]; then rm -rf "$$($(PY) -c 'from lakehouse.config import load_settings; print(load_settings().data_dir)')"; else rm -rf .lakehouse; fi
+clean: dashboard-down ## Stop the services (and Superset) and delete the data directory
+	@if [ -x $(PY) ]; then $(LAKE) clean; else rm -rf .lakehouse; fi

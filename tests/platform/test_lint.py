@@ -35,7 +35,14 @@ def test_ruff_format():
 
 
 @pytest.mark.integration
-def test_sqlfluff_dbt_templater(lake):
-    env = {**os.environ, **lake.dbt_env()}
-    res = run(str(BIN / "sqlfluff"), "lint", "models", "snapshots", "tests/dbt", env=env)
+def test_make_lint_lints_what_it_says_on_the_services_it_starts(lake):
+    """`make lint` is `python -m lakehouse lint`: ruff, then sqlfluff (dbt templater) on SQL_LINT_PATHS,
+    after `up` (here it finds the session's services running and reuses them)."""
+    from lakehouse.cli import SQL_LINT_PATHS
+
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "\t@$(LAKE) lint\n" in makefile and "\t@$(LAKE) lint --fix\n" in makefile
+    ignored = (REPO_ROOT / ".sqlfluffignore").read_text().split()
+    assert not any(f"{path}/" in ignored for path in SQL_LINT_PATHS)  # nothing listed is skipped anyway
+    res = run(sys.executable, "-m", "lakehouse", "lint")
     assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]

@@ -174,3 +174,41 @@ def test_kill_tree_does_not_wait_for_a_zombie_another_process_must_reap():
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path):
+    """A clone inside a 0700 folder (a `mktemp -d`, /root): as root PostgreSQL runs as an unprivileged user
+    who cannot enter it, so its files go where that user can reach them; `status` says where, `psql` and
+    `clean` work. As a normal user the files stay in the data directory."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    env = {
+        "LAKEHOUSE_DATA_DIR": str(private / "clone" / ".lakehouse"),
+        "GOLD_PG_PORT": str(free_port()),
+        "SPARK_THRIFT_PORT": str(free_port()),
+        "SPARK_UI_PORT": str(free_port()),
+    }
+    settings = load_settings(overrides=env)
+    postgres = services.Postgres(settings)
+    as_root = os.geteuid() == 0
+    assert (postgres.home != settings.pg_root) is as_root
+    try:
+        assert "started" in postgres.up()
+        if as_root:
+            assert not postgres.home.is_relative_to(private)
+            assert os.stat(postgres.data).st_uid == services.Postgres._run_as().pw_uid
+            assert oct(os.stat(postgres.home).st_mode & 0o777) == "0o700"
+        status = cli("status", env=env)
+        assert status.returncode == 0, status.stderr
+        line = next(x for x in status.stdout.splitlines() if x.startswith("postgres"))
+        assert "running" in line and (str(postgres.home) in line) is as_root
+        # `make psql`: the wheel's psql as the read-only role, with arguments passed through
+        psql = cli("psql", "-tAc", "select 40 + 2, current_user", env=env)
+        assert psql.returncode == 0, psql.stderr
+        assert psql.stdout.strip() == "42|gold_reader"
+        pid = postgres.process().pid
+    finally:
+        cleaned = cli("clean", env=env, timeout=120)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not settings.data_dir.exists() and not postgres.home.exists()
