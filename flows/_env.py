@@ -7,12 +7,18 @@ lakehouse.config, the one configuration source.
 from __future__ import annotations
 
 import os
+import sys
 
 from lakehouse.config import load_settings
+from lakehouse.errors import LakehouseError
 
 
 def export_settings_to_env() -> None:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except LakehouseError:
+        _report_uncaught_as_one_line()
+        raise
     os.environ.update(settings.dbt_env())
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     # Quiet, local, no telemetry: the flow runs on an ephemeral API unless PREFECT_API_URL is set.
@@ -23,3 +29,18 @@ def export_settings_to_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.data_dir / "run"))
+
+
+def _report_uncaught_as_one_line() -> None:
+    """A bad setting fails the import of ``flows``, which `python -m flows` performs before its CLI can catch
+    anything: should the error reach the top level uncaught, print it as the CLI would (``error: ...``, exit
+    status 1), not as a traceback. Importers that catch it see the exception as usual."""
+    previous = sys.excepthook
+
+    def hook(kind, exc, tb) -> None:
+        if isinstance(exc, LakehouseError):
+            print(f"error: {exc}", file=sys.stderr)
+        else:
+            previous(kind, exc, tb)
+
+    sys.excepthook = hook

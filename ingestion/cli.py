@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from lakehouse.config import Settings, load_settings
+from lakehouse.config import ConfigError, Settings, load_settings
 from lakehouse.errors import LakehouseError, cli_group_class, setup_logging
 
 log = logging.getLogger("ingestion.cli")
@@ -114,7 +114,11 @@ def _land(settings: Settings, inputs, raw_uri, ingest_date, force) -> None:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Bronze layer: generate, import and land source data as raw Parquet tables (raw.<source>)."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # no log file yet: the one line is all there is to say
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
     setup_logging(settings.log_dir)
     ctx.obj = settings
 

@@ -165,17 +165,17 @@ def send_email(settings: Settings, alert: Alert) -> list[str]:
             alert.count,
         )
         return []
-    max_rows = int(settings.get("ALERT_MAX_ROWS"))
+    max_rows = settings.typed.ALERT_MAX_ROWS
     msg = EmailMessage()
     msg["Subject"] = f"[lakehouse] {alert.count} new anomal{'y' if alert.count == 1 else 'ies'}"
     msg["From"] = settings.get("ALERT_SMTP_SENDER")
     msg["To"] = ", ".join(recipients)
     msg.set_content(render_text(alert, max_rows))
     msg.add_alternative(render_html(alert, max_rows), subtype="html")
-    port = int(settings.get("ALERT_SMTP_PORT"))
+    port = settings.typed.ALERT_SMTP_PORT
     try:
         with smtplib.SMTP(host, port, timeout=30) as smtp:
-            if settings.get("ALERT_SMTP_STARTTLS").lower() in ("1", "true", "yes"):
+            if settings.typed.ALERT_SMTP_STARTTLS:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.get("ALERT_SMTP_USER"):
                 smtp.login(settings.get("ALERT_SMTP_USER"), settings.get("ALERT_SMTP_PASSWORD"))

@@ -78,7 +78,7 @@ def backup(settings: Settings, now: datetime | None = None, keep_days: float | N
 def prune(settings: Settings, now: datetime | None = None, keep_days: float | None = None) -> list[Path]:
     """Delete backups older than ``keep_days`` (default GOLD_BACKUP_KEEP_DAYS), by the time in their name."""
     now = now or datetime.now(UTC)
-    keep = timedelta(days=float(settings.get("GOLD_BACKUP_KEEP_DAYS") if keep_days is None else keep_days))
+    keep = timedelta(days=settings.typed.GOLD_BACKUP_KEEP_DAYS if keep_days is None else float(keep_days))
     removed = []
     for stamp, path in list_backups(settings):
         if now - stamp > keep:

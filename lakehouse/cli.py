@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from lakehouse import services
-from lakehouse.config import VARIABLES, load_settings
+from lakehouse.config import ConfigError, env_example, load_settings, markdown_table
 from lakehouse.errors import cli_group_class, setup_logging
 
 log = logging.getLogger("lakehouse.cli")
@@ -27,7 +27,11 @@ _Group = cli_group_class()
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Local services and helpers of the e-commerce lakehouse."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # no log file yet: the one line is all there is to say
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
     setup_logging(settings.log_dir)
     ctx.obj = settings
 
@@ -315,11 +319,17 @@ def dashboard_export(settings) -> None:
 
 
 @main.command("config")
-def config_table() -> None:
-    """Print the configuration variables as a Markdown table."""
-    click.echo("| variable | default | meaning |\n|---|---|---|")
-    for name, (default, doc) in VARIABLES.items():
-        click.echo(f"| `{name}` | `{default}` | {doc} |" if default else f"| `{name}` | | {doc} |")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "env"]),
+    default="markdown",
+    show_default=True,
+    help="markdown: the README's table; env: the `.env.example` file.",
+)
+def config_table(fmt: str) -> None:
+    """Print the configuration variables (README table or `.env.example`)."""
+    click.echo(markdown_table() if fmt == "markdown" else env_example(), nl=fmt == "markdown")
 
 
 if __name__ == "__main__":

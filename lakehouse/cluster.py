@@ -56,7 +56,7 @@ def executor_memory(worker_memory: str) -> str:
 def thrift_settings(settings: Settings) -> Settings:
     """The settings of the Thrift server on the cluster: the embedded server's, in the cluster's directory,
     its own ports, the standalone master, and executors sized to the workers."""
-    workers, cores = int(settings.get("CLUSTER_WORKERS")), int(settings.get("CLUSTER_WORKER_CORES"))
+    workers, cores = settings.typed.CLUSTER_WORKERS, settings.typed.CLUSTER_WORKER_CORES
     conf = {
         "spark.executor.cores": str(cores),
         "spark.executor.memory": executor_memory(settings.get("CLUSTER_WORKER_MEMORY")),
@@ -166,7 +166,7 @@ class Cluster:
         self.thrift = services.SparkThrift(thrift_settings(settings))
         master_port, ui_port = (
             settings.get("CLUSTER_MASTER_PORT"),
-            int(settings.get("CLUSTER_MASTER_UI_PORT")),
+            settings.typed.CLUSTER_MASTER_UI_PORT,
         )
         conf_file = self.dir / "conf" / "daemons.conf"
         self.master = Daemon(
@@ -176,7 +176,7 @@ class Cluster:
             str(conf_file), ui_port, self.dir,
         )  # fmt: skip
         self.workers = []
-        for i in range(1, int(settings.get("CLUSTER_WORKERS")) + 1):
+        for i in range(1, settings.typed.CLUSTER_WORKERS + 1):
             work = self.dir / "work" / f"worker-{i}"
             args = [
                 "--host", HOST, "--cores", settings.get("CLUSTER_WORKER_CORES"),
@@ -215,9 +215,7 @@ class Cluster:
         (self.dir / "conf" / "daemons.conf").write_text(
             "spark.master.rest.enabled false\nspark.worker.cleanup.enabled true\n"
         )
-        if self.master.process() is None and services.port_in_use(
-            HOST, int(self.s.get("CLUSTER_MASTER_PORT"))
-        ):
+        if self.master.process() is None and services.port_in_use(HOST, self.s.typed.CLUSTER_MASTER_PORT):
             raise LakehouseError(
                 f"Port {HOST}:{self.s.get('CLUSTER_MASTER_PORT')} is in use by another program: "
                 "stop it or set CLUSTER_MASTER_PORT."

@@ -79,7 +79,7 @@ class Superset:
         self.venv = self.home / "venv"
         self.pid_file = settings.run_dir / "superset.pid"
         self.log_file = settings.log_dir / "superset.log"
-        self.port = int(settings.get("SUPERSET_PORT"))
+        self.port = settings.typed.SUPERSET_PORT
 
     # ------------------------------------------------------------------------------------------- facts
     @property
@@ -275,7 +275,7 @@ class Superset:
                 env=self.env(), start_new_session=True,
             )  # fmt: skip
         self.pid_file.write_text(f"{popen.pid}\n")
-        deadline = time.monotonic() + float(self.s.get("SUPERSET_START_TIMEOUT"))
+        deadline = time.monotonic() + self.s.typed.SUPERSET_START_TIMEOUT
         while time.monotonic() < deadline:
             if popen.poll() is not None:
                 break

@@ -323,7 +323,7 @@ class SparkThrift:
             return f"external at {self.endpoint}"
         proc = self.process()
         if proc is not None:
-            if not self._wait_ready(proc, time.monotonic() + float(self.s.get("SPARK_START_TIMEOUT"))):
+            if not self._wait_ready(proc, time.monotonic() + self.s.typed.SPARK_START_TIMEOUT):
                 raise LakehouseError(f"Spark Thrift Server (pid {proc.pid}) runs but does not answer.")
             return f"already running (pid {proc.pid}) at {self.endpoint}"
         java = self.preflight()
@@ -347,7 +347,7 @@ class SparkThrift:
                 cwd=self.s.data_dir, env=env, start_new_session=True,
             )  # fmt: skip
         self.pid_file.write_text(f"{popen.pid}\n")
-        deadline = time.monotonic() + float(self.s.get("SPARK_START_TIMEOUT"))
+        deadline = time.monotonic() + self.s.typed.SPARK_START_TIMEOUT
         proc = psutil.Process(popen.pid)
         if not self._wait_ready(proc, deadline, popen):
             reason = _why_it_died(self.log_file) if popen.poll() is not None else "timed out"
@@ -636,10 +636,10 @@ class Postgres:
             f"-c unix_socket_directories={self.socket_dir} -c logging_collector=off "
             + " ".join(f"-c {k}={v}" for k, v in PG_SERVER_SETTINGS.items())
         )
-        timeout = self.s.get("PG_START_TIMEOUT")
+        timeout = self.s.typed.PG_START_TIMEOUT
         res = self._pg(
-            "pg_ctl", "start", "-D", str(self.data), "-l", str(self.log_file), "-w", "-t", timeout,
-            "-o", opts, timeout=float(timeout) + 10,
+            "pg_ctl", "start", "-D", str(self.data), "-l", str(self.log_file), "-w", "-t", str(timeout),
+            "-o", opts, timeout=timeout + 10,
         )  # fmt: skip
         if res.returncode != 0:
             raise LakehouseError(
