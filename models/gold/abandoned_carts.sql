@@ -3,7 +3,7 @@ with
 
 carts as (
 
-    select * from {{ source('gold_marts', 'mart_abandoned_carts') }}
+    select * from {{ gold_mart('mart_abandoned_carts') }}
 
 )
 

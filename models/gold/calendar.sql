@@ -2,7 +2,7 @@ with
 
 dates as (
 
-    select * from {{ source('gold_marts', 'dim_date') }}
+    select * from {{ gold_mart('dim_date') }}
 
 )
 

@@ -3,7 +3,7 @@ with
 
 funnel as (
 
-    select * from {{ source('gold_marts', 'mart_conversion_funnel') }}
+    select * from {{ gold_mart('mart_conversion_funnel') }}
 
 )
 

@@ -2,7 +2,7 @@ with
 
 countries as (
 
-    select * from {{ source('gold_marts', 'dim_countries') }}
+    select * from {{ gold_mart('dim_countries') }}
 
 )
 

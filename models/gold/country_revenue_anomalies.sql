@@ -3,7 +3,7 @@ with
 
 anomalies as (
 
-    select * from {{ source('gold_marts', 'anomalies_country_revenue') }}
+    select * from {{ gold_mart('anomalies_country_revenue') }}
 
 ),
 

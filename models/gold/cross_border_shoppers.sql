@@ -2,7 +2,7 @@ with
 
 shoppers as (
 
-    select * from {{ source('gold_marts', 'mart_cross_border_shoppers') }}
+    select * from {{ gold_mart('mart_cross_border_shoppers') }}
 
 )
 

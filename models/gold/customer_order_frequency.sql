@@ -2,7 +2,7 @@ with
 
 customer_metrics as (
 
-    select * from {{ source('gold_marts', 'mart_customer_metrics') }}
+    select * from {{ gold_mart('mart_customer_metrics') }}
 
 )
 

@@ -3,7 +3,7 @@ with
 
 customers as (
 
-    select * from {{ source('gold_marts', 'dim_customers') }}
+    select * from {{ gold_mart('dim_customers') }}
 
 )
 

@@ -2,7 +2,7 @@ with
 
 devices as (
 
-    select * from {{ source('gold_marts', 'mart_device_usage') }}
+    select * from {{ gold_mart('mart_device_usage') }}
 
 )
 

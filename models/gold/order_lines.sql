@@ -2,7 +2,7 @@ with
 
 order_lines as (
 
-    select * from {{ source('gold_marts', 'fct_order_lines') }}
+    select * from {{ gold_mart('fct_order_lines') }}
 
 )
 

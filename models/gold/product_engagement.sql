@@ -2,7 +2,7 @@ with
 
 engagement as (
 
-    select * from {{ source('gold_marts', 'mart_product_engagement') }}
+    select * from {{ gold_mart('mart_product_engagement') }}
 
 )
 

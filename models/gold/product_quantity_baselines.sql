@@ -3,7 +3,7 @@ with
 
 baselines as (
 
-    select * from {{ source('gold_marts', 'anomaly_product_baselines') }}
+    select * from {{ gold_mart('anomaly_product_baselines') }}
 
 )
 

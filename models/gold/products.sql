@@ -3,7 +3,7 @@ with
 
 products as (
 
-    select * from {{ source('gold_marts', 'dim_products') }}
+    select * from {{ gold_mart('dim_products') }}
 
 )
 

@@ -2,7 +2,7 @@ with
 
 geography as (
 
-    select * from {{ source('gold_marts', 'mart_revenue_by_geography') }}
+    select * from {{ gold_mart('mart_revenue_by_geography') }}
 
 )
 

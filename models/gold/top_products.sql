@@ -2,7 +2,7 @@ with
 
 products as (
 
-    select * from {{ source('gold_marts', 'mart_top_products') }}
+    select * from {{ gold_mart('mart_top_products') }}
 
 )
 

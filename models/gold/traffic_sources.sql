@@ -2,7 +2,7 @@ with
 
 traffic as (
 
-    select * from {{ source('gold_marts', 'mart_traffic_sources') }}
+    select * from {{ gold_mart('mart_traffic_sources') }}
 
 )
 

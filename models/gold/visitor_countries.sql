@@ -2,7 +2,7 @@ with
 
 visitors as (
 
-    select * from {{ source('gold_marts', 'mart_visitor_countries') }}
+    select * from {{ gold_mart('mart_visitor_countries') }}
 
 )
 

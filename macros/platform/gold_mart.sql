@@ -1,0 +1,13 @@
+{#-
+    The lake mart `name` as the gold BI layer reads it: the export's copy in PostgreSQL
+    (source gold_marts), or, when the docs are built with `--vars '{lineage: true}'` (`make docs`),
+    the lake model itself, so that one lineage graph runs from the raw sources through the lake
+    and the gold views to the dashboards' exposures.
+-#}
+{% macro gold_mart(name) -%}
+    {%- if var('lineage', false) -%}
+        {{ ref(name) }}
+    {%- else -%}
+        {{ source('gold_marts', name) }}
+    {%- endif -%}
+{%- endmacro %}
