@@ -408,14 +408,7 @@ class SparkThrift:
         proc = self.process()
         if proc is None:
             return ServiceStatus(self.name, "stopped", "")
-        where = (
-            f", files {self.home} (outside the data dir: {self.s.pg_root} is private)"
-            if (self.home != self.s.pg_root)
-            else ""
-        )
-        return ServiceStatus(
-            self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}{where}"
-        )
+        return ServiceStatus(self.name, "running", f"pid {proc.pid}, {self.endpoint}, log {self.log_file}")
 
 
 # ------------------------------------------------------------------------------------------ postgres
