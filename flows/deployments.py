@@ -6,6 +6,7 @@
 | order-lines-2h      | order-lines  | every 2 hours              |
 | recovery-daily      | recovery     | daily 07:00, after master  |
 | gold-backup-daily   | gold-backup  | daily 02:00                |
+| table-maintenance-weekly | table-maintenance | Sundays 03:00         |
 | full-pipeline       | pipeline     | on demand                  |
 | detect-and-alert    | detect-and-alert | on demand              |
 | import-files        | import       | on demand (parameter: paths) |
@@ -13,7 +14,8 @@
 Anomaly detection runs inside every transform, right after it, then the alert (not on a schedule of its
 own); `detect-and-alert` re-runs just that part on demand, e.g. after a round of reviews. Each
 deployment has `concurrency_limit=1`; across deployments the pipeline lock keeps runs from overlapping
-(a run waits up to `wait_for_lock_seconds` for the one before it).
+(a run waits up to `wait_for_lock_seconds` for the one before it). Table maintenance also runs at the end
+of a pipeline run every MAINTENANCE_EVERY_N_RUNS runs.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ SCHEDULES = {
     "order-lines-2h": "0 */2 * * *",
     "recovery-daily": "0 7 * * *",
     "gold-backup-daily": "0 2 * * *",
+    "table-maintenance-weekly": "0 3 * * 0",
 }
 
 
 def deployments(seed: int = 42, horizon_days: int = 90) -> list:
-    from flows.maintenance import gold_backup
+    from flows.maintenance import gold_backup, maintenance_run
     from flows.pipeline import (
         detect_and_alert_run,
         import_run,
@@ -58,6 +61,10 @@ def deployments(seed: int = 42, horizon_days: int = 90) -> list:
         gold_backup.to_deployment(
             name="gold-backup-daily", schedules=cron("gold-backup-daily"),  # keeps GOLD_BACKUP_KEEP_DAYS
             concurrency_limit=1, tags=["daily", "gold"],
+        ),
+        maintenance_run.to_deployment(  # keeps ICEBERG_SNAPSHOT_RETENTION_HOURS
+            name="table-maintenance-weekly", schedules=cron("table-maintenance-weekly"),
+            concurrency_limit=1, tags=["weekly", "lake"],
         ),
         pipeline.to_deployment(name="full-pipeline", concurrency_limit=1, tags=["manual"]),
         detect_and_alert_run.to_deployment(

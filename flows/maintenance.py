@@ -1,10 +1,23 @@
-"""Maintenance flows: gold backups."""
+"""Maintenance flows: gold backups, and Iceberg table maintenance (weekly, and after every N runs)."""
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
 
-from lakehouse.config import load_settings
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.report import RunReport
+from lakehouse import maintenance
+from lakehouse.config import Settings, load_settings
+from lakehouse.errors import LakehouseError
+from lakehouse.runlock import pipeline_lock
+
+log = logging.getLogger(__name__)
 
 
 @flow(name="gold-backup")
@@ -16,3 +29,113 @@ def gold_backup(keep_days: float | None = None) -> str:
     path = backup.backup(load_settings(), keep_days=keep_days)
     get_run_logger().info("gold backup written to %s", path)
     return str(path)
+
+
+def _report(report: RunReport, results: list[maintenance.TableMaintenance]) -> None:
+    for r in results:
+        report.step(r.table, r.describe(), r.seconds)
+    report.counts = {
+        "Iceberg tables maintained": sum(1 for r in results if not r.error),
+        "tables failed": sum(1 for r in results if r.error),
+        "snapshots before": sum(r.snapshots_before for r in results),
+        "snapshots after": sum(r.snapshots_after for r in results),
+        "data files before": sum(r.data_files_before for r in results),
+        "data files after": sum(r.data_files_after for r in results),
+        "snapshots expired": sum(r.snapshots_expired for r in results),
+        "orphan files removed": sum(r.orphans_removed for r in results),
+    }
+
+
+@flow(name="table-maintenance")
+def maintenance_run(
+    retention_hours: float | None = None,
+    schemas: list[str] | None = None,
+    wait_for_lock_seconds: float = 3600,
+) -> RunReport:
+    """Iceberg table maintenance of the lake (lakehouse/maintenance.py): compact small files, rewrite
+    manifests, expire snapshots older than ``retention_hours`` (default ICEBERG_SNAPSHOT_RETENTION_HOURS),
+    remove orphan files. Takes the pipeline lock, so it never runs during a pipeline run (it waits up to
+    ``wait_for_lock_seconds`` for one to end). Every table is tried; the run fails at the end if one
+    failed."""
+    from lakehouse import services
+
+    settings = load_settings()
+    logger = get_run_logger()
+    with pipeline_lock(settings, wait_seconds=wait_for_lock_seconds):
+        report = RunReport("Table maintenance run")
+        t0 = time.monotonic()
+        services.up(settings, echo=logger.info)
+        report.step("services up", "ready", time.monotonic() - t0)
+        results = maintenance.maintain(settings, retention_hours, schemas, echo=logger.info)
+        _record_maintained(settings)
+        _report(report, results)
+        create_markdown_artifact(
+            markdown=report.markdown(), key="table-maintenance", description=report.title
+        )
+    failed = [r for r in results if r.error]
+    if failed:
+        raise LakehouseError(
+            f"Table maintenance failed for {len(failed)} of {len(results)} table(s): "
+            f"{failed[0].table}: {failed[0].error}"
+        )
+    return report
+
+
+# ------------------------------------------------------------------------------ after every N runs
+
+
+def _state_file(settings: Settings):
+    # next to the last build's state: a new (emptied) lake starts counting from zero
+    from flows.changes import state_dir
+
+    return state_dir(settings) / "maintenance.json"
+
+
+def _runs_since(settings: Settings) -> int:
+    try:
+        return int(json.loads(_state_file(settings).read_text())["runs_since"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _write_runs_since(settings: Settings, runs: int) -> None:
+    path = _state_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"runs_since": runs, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    )
+
+
+def _record_maintained(settings: Settings) -> None:
+    _write_runs_since(settings, 0)
+
+
+def maintain_if_due(
+    report: RunReport, timed: Callable[[RunReport, str, Callable[[], Any], Callable], Any]
+) -> None:
+    """At the end of a pipeline run, inside its lock: count the run, and when MAINTENANCE_EVERY_N_RUNS runs
+    have passed since the last maintenance, maintain the tables as a step of this run (``timed`` is the
+    pipeline's step runner). A failure here is logged and never fails the run: its data is already in gold,
+    and the next run tries again."""
+    settings = load_settings()
+    every = maintenance.every_n_runs(settings)
+    runs = _runs_since(settings) + 1
+    if every == 0 or runs < every:
+        _write_runs_since(settings, runs)
+        return
+    try:
+        results = timed(
+            report, "table maintenance", lambda: maintenance.maintain(settings),
+            lambda rs: f"{len(rs)} Iceberg tables, "
+            f"snapshots {sum(r.snapshots_before for r in rs)}→{sum(r.snapshots_after for r in rs)}, "
+            f"data files {sum(r.data_files_before for r in rs)}→{sum(r.data_files_after for r in rs)}, "
+            f"{sum(1 for r in rs if r.error)} failed",
+        )  # fmt: skip
+    except Exception:
+        log.warning("table maintenance after %d runs failed; the next run tries again", runs, exc_info=True)
+        _write_runs_since(settings, runs)
+        return
+    for r in results:
+        if r.error:
+            log.warning("table maintenance of %s failed: %s", r.table, r.error)
+    _record_maintained(settings)

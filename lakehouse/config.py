@@ -229,6 +229,23 @@ class LakehouseConfig(BaseModel):
         180.0,
         description=("Seconds to wait for the Thrift server to answer."),
     )
+    ICEBERG_SNAPSHOT_RETENTION_HOURS: Annotated[
+        float, Field(gt=0), Accepts("a number of hours greater than 0")
+    ] = Field(
+        168.0,
+        description=(
+            "Table maintenance keeps Iceberg snapshots this young for time travel (`VERSION AS OF`) and "
+            "expires older ones (the newest always stays); orphan files go after this too, never before 24 "
+            "hours."
+        ),
+    )
+    MAINTENANCE_EVERY_N_RUNS: Rows = Field(
+        48,
+        description=(
+            "Pipeline runs between two Iceberg table maintenances done at the end of a run (besides the "
+            "weekly deployment); `0`: only the weekly one."
+        ),
+    )
     GOLD_DATABASE_URL: str = Field(
         "",
         description=(
