@@ -13,7 +13,7 @@ LAKE   := $(PY) -m lakehouse
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup up down status logs run import test pytest lint format psql docs bench gold-url backup restore env clean \
+.PHONY: help setup up down status logs run import ui test pytest lint format psql docs bench gold-url backup restore env clean \
 	cluster-up cluster-down cluster-status dashboard dashboard-down
 
 help: ## List the commands
@@ -53,6 +53,9 @@ import: setup ## Your files to gold: make import FILES="a.xlsx b.csv" [LAYOUT= M
 
 serve: setup ## Serve the scheduled deployments (Prefect UI on http://127.0.0.1:4200)
 	@$(PY) -m flows serve
+
+ui: setup ## Prefect UI over the runs `make run` stored, schedules paused (http://127.0.0.1:4200)
+	@$(PY) -m flows ui
 
 test: setup ## All tests against real Spark/Iceberg/PostgreSQL, linters included (see README: Testing)
 	$(PY) -m pytest

@@ -1,7 +1,10 @@
-"""`python -m flows ...`: run the pipeline once, run one flow, or serve the scheduled deployments."""
+"""`python -m flows ...`: run the pipeline once, run one flow, serve the scheduled deployments, or browse the
+runs (`ui`). The console shows one line per step, a progress bar while dbt builds, warnings and errors
+(flows/console.py); the detail goes to <data dir>/logs/lakehouse.log."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,7 +15,7 @@ import click
 
 import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
 from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError, setup_logging
+from lakehouse.errors import LakehouseError, cli_group_class
 
 PREFECT_UI_PORT = int(os.environ.get("PREFECT_UI_PORT", "4200"))
 FULL = click.option(
@@ -21,17 +24,26 @@ FULL = click.option(
 
 
 def _run(fn, **kwargs) -> None:
-    setup_logging(load_settings().log_dir)
+    """Run a flow with the console for people (call it after Prefect is imported: see console.activate)."""
+    import logging
+
+    from flows import console
+
+    log_file = console.activate(load_settings().log_dir)
     try:
         report = fn(**kwargs)
     except LakehouseError as exc:
-        click.echo(f"error: {exc}", err=True)
+        logging.getLogger("flows").error("%s", exc, exc_info=True)
+        click.echo(f"error: {exc}  (log: {log_file})", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted  (log: {log_file})", err=True)
+        sys.exit(130)
     if report is not None and hasattr(report, "text"):
         click.echo("\n" + report.text())
 
 
-@click.group()
+@click.group(cls=cli_group_class())
 def main() -> None:
     """Prefect flows of the lakehouse."""
 
@@ -63,7 +75,8 @@ def _next_steps() -> None:
         f'  psql "{reader}"      (also: make gold-url)\n'
         "Dashboards: make dashboard (Apache Superset on the gold schema, http://127.0.0.1:"
         f"{settings.get('SUPERSET_PORT')})\n"
-        f"Logs: {settings.log_dir}   dbt docs: make docs   services: make status / make down"
+        f"Logs: {settings.log_dir}   dbt docs: make docs   services: make status / make down\n"
+        "This run, its steps and its report in the Prefect UI: make ui"
     )
 
 
@@ -159,26 +172,6 @@ def detect() -> None:
 
 
 @main.command()
-@click.option(
-    "--retention-hours",
-    type=float,
-    default=None,
-    help="Keep snapshots this young for time travel (default ICEBERG_SNAPSHOT_RETENTION_HOURS).",
-)
-@click.option("--schema", "schemas", multiple=True, help="Only this schema's tables (repeatable).")
-@click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
-def maintenance(retention_hours: float | None, schemas: tuple[str, ...], wait: float) -> None:
-    """Iceberg table maintenance: compact small files, rewrite manifests, expire old snapshots, remove
-    orphan files (never during a pipeline run)."""
-    from flows.maintenance import maintenance_run
-
-    _run(
-        maintenance_run, retention_hours=retention_hours, schemas=list(schemas) or None,
-        wait_for_lock_seconds=wait,
-    )  # fmt: skip
-
-
-@main.command()
 @click.option("--seed", default=42, show_default=True)
 @click.option("--horizon-days", default=90, show_default=True)
 def serve(seed: int, horizon_days: int) -> None:
@@ -187,23 +180,13 @@ def serve(seed: int, horizon_days: int) -> None:
     server = None
     env = dict(os.environ)
     if not env.get("PREFECT_API_URL"):
-        url = f"http://127.0.0.1:{PREFECT_UI_PORT}/api"
-        log = load_settings().log_dir / "prefect-server.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(PREFECT_UI_PORT)],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )  # fmt: skip
-        _wait_for_api(url, server, log)
-        env["PREFECT_API_URL"] = url
+        server, env["PREFECT_API_URL"], log = _start_server(env)
         click.echo(f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (server log: {log})")
     code = (
         "import flows\nfrom prefect import serve\nfrom flows.deployments import deployments\n"
         f"serve(*deployments(seed={seed}, horizon_days={horizon_days}))\n"
     )
-    # SIGTERM (systemd, `timeout`, a container stop) ends the server too, not only Ctrl-C
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    _stop_on_sigterm()
     runner = None
     try:
         runner = subprocess.Popen([sys.executable, "-c", code], env=env)
@@ -211,10 +194,65 @@ def serve(seed: int, horizon_days: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for proc in (runner, server):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
+        _stop(runner, server)
+
+
+@main.command()
+def ui() -> None:
+    """The Prefect UI on 127.0.0.1 over the runs `make run` stored (every flow run, its task runs and logs,
+    its report), schedules paused: nothing is scheduled or marked late while you look. Ctrl-C stops it."""
+    env = dict(os.environ)
+    env.pop("PREFECT_API_URL", None)  # this server, on this Prefect home
+    # the scheduler would create runs for served deployments; late-runs would mark them late
+    env["PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED"] = "false"
+    env["PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED"] = "false"
+    server, _url, log = _start_server(env, "prefect-ui.log")
+    click.echo(
+        f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (runs in {env['PREFECT_HOME']}, schedules "
+        f"paused; server log: {log})\nCtrl-C stops it."
+    )
+    _stop_on_sigterm()
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(server)
+
+
+def _start_server(env: dict[str, str], log_name: str = "prefect-server.log"):
+    """`prefect server start` on 127.0.0.1:PREFECT_UI_PORT (its own session, output to a log file);
+    returns (process, API URL, log file) once the API answers."""
+    url = f"http://127.0.0.1:{PREFECT_UI_PORT}/api"
+    log = load_settings().log_dir / log_name
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(PREFECT_UI_PORT)],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    _wait_for_api(url, server, log)
+    return server, url, log
+
+
+def _stop_on_sigterm() -> None:
+    # SIGTERM (systemd, `timeout`, a container stop) ends the server too, not only Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+
+def _stop(*procs: subprocess.Popen | None) -> None:
+    """Stop each process and everything it started (the Prefect server runs uvicorn and its services in
+    child processes): nothing is left behind."""
+    import psutil
+
+    from lakehouse.services import kill_tree
+
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                kill_tree(psutil.Process(proc.pid))
+            proc.wait(timeout=30)
 
 
 def _wait_for_api(url: str, server: subprocess.Popen, log) -> None:
@@ -230,7 +268,7 @@ def _wait_for_api(url: str, server: subprocess.Popen, log) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(1)
-    server.terminate()
+    _stop(server)
     raise click.ClickException(f"the Prefect server did not answer within 90 s; see {log}")
 
 

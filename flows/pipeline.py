@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from flows import console
 from flows.anomalies import alert_anomalies, describe_alert, publish_anomalies, pull_reviews
 from flows.ingest import (
     IngestSummary,
@@ -32,7 +33,13 @@ from lakehouse.runlock import pipeline_lock
 
 @task(name="services-up", **TRANSIENT_RETRIES)
 def services_up() -> None:
-    services.up(load_settings(), echo=get_run_logger().info)
+    logger = get_run_logger()
+
+    def echo(message: str) -> None:  # "postgres: started (pid ...) at ...": the flow's log and the console
+        logger.info(message)
+        console.say(message, also_log=False)
+
+    services.up(load_settings(), echo=echo)
 
 
 @task(name="export-gold", **TRANSIENT_RETRIES)
@@ -45,9 +52,16 @@ def export_gold(full_refresh: bool = False) -> list[export.ExportResult]:
 
 
 def _timed(report: RunReport, name: str, fn: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
+    """Run one step, add it to the report and print its line (flows/console.py) when it ends."""
     t0 = time.monotonic()
-    value = fn()
-    report.step(name, describe(value), time.monotonic() - t0)
+    try:
+        value = fn()
+    except BaseException:
+        console.step(name, "failed", time.monotonic() - t0, ok=False)
+        raise
+    result = describe(value)
+    report.step(name, result, time.monotonic() - t0)
+    console.step(name, result, time.monotonic() - t0)
     return value
 
 
@@ -108,9 +122,6 @@ def _export(report: RunReport, full_refresh: bool = False) -> None:
 
 
 def _finish(report: RunReport) -> RunReport:
-    from flows.maintenance import maintain_if_due  # Iceberg maintenance every MAINTENANCE_EVERY_N_RUNS runs
-
-    maintain_if_due(report, _timed)
     report.counts = layer_counts(load_settings())
     create_markdown_artifact(markdown=report.markdown(), key="pipeline-summary", description=report.title)
     return report

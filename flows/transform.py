@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from prefect import flow, get_run_logger
 
-from flows import changes
+from flows import changes, console
 from lakehouse import dbt_thrift
 from lakehouse.config import REPO_ROOT, load_settings
 from lakehouse.errors import LakehouseError, first_line
@@ -51,11 +51,11 @@ def _node_logger(logger):
     return log_node
 
 
-def dbt_runner(logger):
+def dbt_runner(logger, *callbacks):
     from dbt.cli.main import dbtRunner
 
     dbt_thrift.install()  # one Thrift session per thread, fast polling, cancel made safe
-    return dbtRunner(callbacks=[_node_logger(logger)])
+    return dbtRunner(callbacks=[_node_logger(logger), *callbacks])
 
 
 def dbt_args(args: list[str], target: str | None) -> list[str]:
@@ -63,10 +63,12 @@ def dbt_args(args: list[str], target: str | None) -> list[str]:
     target_path = settings.dbt_target_path
     if target not in (None, "local", "cluster"):
         target_path = target_path.parent / f"target-{target}"
-    # dbt's console says only what went wrong (the run report says the rest); its log file keeps everything
+    # dbt's console says only what went wrong (the run report says the rest); its log file keeps everything.
+    # Under `python -m flows` our console shows dbt's warnings (flows/console.py) and dbt's own is off.
+    level = "none" if console.current() is not None else "warn"
     extra = ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles"),
              "--target-path", str(target_path),
-             "--log-level", "warn", "--log-level-file", "debug"]  # fmt: skip
+             "--log-level", level, "--log-level-file", "debug"]  # fmt: skip
     return [args[0], *extra, *args[1:], *(["--target", target] if target else [])]
 
 
@@ -88,7 +90,10 @@ def dbt_failure_summary(results) -> list[str]:
 
 def run_dbt(args: list[str], target: str | None = None) -> DbtOutcome:
     logger = get_run_logger()
-    res = dbt_runner(logger).invoke(dbt_args(args, target))
+    # a progress bar over the nodes on the console of `python -m flows` (flows/console.py), else nothing
+    label = f"dbt {args[0]}" + (f" --target {target}" if target else "")
+    with console.dbt_progress(label) as progress:
+        res = dbt_runner(logger, progress).invoke(dbt_args(args, target))
     if res.exception is not None:
         raise LakehouseError(f"dbt {args[0]} could not run: {first_line(str(res.exception))}")
     outcome = DbtOutcome()
