@@ -172,6 +172,26 @@ def detect() -> None:
 
 
 @main.command()
+@click.option(
+    "--retention-hours",
+    type=float,
+    default=None,
+    help="Keep snapshots this young for time travel (default ICEBERG_SNAPSHOT_RETENTION_HOURS).",
+)
+@click.option("--schema", "schemas", multiple=True, help="Only this schema's tables (repeatable).")
+@click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
+def maintenance(retention_hours: float | None, schemas: tuple[str, ...], wait: float) -> None:
+    """Iceberg table maintenance: compact small files, rewrite manifests, expire old snapshots, remove
+    orphan files (never during a pipeline run)."""
+    from flows.maintenance import maintenance_run
+
+    _run(
+        maintenance_run, retention_hours=retention_hours, schemas=list(schemas) or None,
+        wait_for_lock_seconds=wait,
+    )  # fmt: skip
+
+
+@main.command()
 @click.option("--seed", default=42, show_default=True)
 @click.option("--horizon-days", default=90, show_default=True)
 def serve(seed: int, horizon_days: int) -> None:

@@ -122,6 +122,9 @@ def _export(report: RunReport, full_refresh: bool = False) -> None:
 
 
 def _finish(report: RunReport) -> RunReport:
+    from flows.maintenance import maintain_if_due  # Iceberg maintenance every MAINTENANCE_EVERY_N_RUNS runs
+
+    maintain_if_due(report, _timed)
     report.counts = layer_counts(load_settings())
     create_markdown_artifact(markdown=report.markdown(), key="pipeline-summary", description=report.title)
     return report
