@@ -212,7 +212,11 @@ def test_ui_shows_earlier_runs_with_schedules_paused_and_stops_cleanly(failed_ru
         assert {state for _name, state in names} == {"FAILED"}
         server = httpx.get(f"{api}/admin/settings", timeout=30).json()["server"]["services"]
         assert server["scheduler"]["enabled"] is False and server["late_runs"]["enabled"] is False
-        assert "schedules paused" in (data_dir / "ui-console.txt").read_text()
+        # `flows ui` says so once the API answers (the test may see the API a moment before that line)
+        deadline = time.monotonic() + 30
+        while "schedules paused" not in (data_dir / "ui-console.txt").read_text():
+            assert time.monotonic() < deadline, (data_dir / "ui-console.txt").read_text()
+            time.sleep(0.5)
     finally:
         ui.send_signal(signal.SIGTERM)
         ui.wait(timeout=60)
