@@ -69,25 +69,13 @@ class TableMaintenance:
 
 
 def default_retention_hours(settings: Settings) -> float:
-    """ICEBERG_SNAPSHOT_RETENTION_HOURS as a positive number."""
-    return _number(settings, "ICEBERG_SNAPSHOT_RETENTION_HOURS", float, minimum=0, strict=True)
+    """ICEBERG_SNAPSHOT_RETENTION_HOURS (validated > 0 by the settings)."""
+    return settings.typed.ICEBERG_SNAPSHOT_RETENTION_HOURS
 
 
 def every_n_runs(settings: Settings) -> int:
     """MAINTENANCE_EVERY_N_RUNS (0: never after runs, only on its schedule)."""
-    return _number(settings, "MAINTENANCE_EVERY_N_RUNS", int, minimum=0, strict=False)
-
-
-def _number(settings: Settings, name: str, kind: type, minimum: float, strict: bool):
-    raw = settings.get(name)
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or value < minimum or (strict and value == minimum):
-        what = "a number of hours above 0" if kind is float else "a whole number, 0 or more"
-        raise LakehouseError(f"{name}={raw!r} is not valid: it takes {what}.")
-    return value
+    return settings.typed.MAINTENANCE_EVERY_N_RUNS
 
 
 def iceberg_tables(spark: SparkSQL, schemas: list[str] | None = None) -> list[str]:
