@@ -13,7 +13,7 @@ LAKE   := $(PY) -m lakehouse
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup up down status logs run import ui test pytest lint format psql docs bench gold-url backup restore env clean \
+.PHONY: help setup up down status logs run import serve ui maintenance test pytest lint format psql docs bench gold-url backup restore env clean \
 	cluster-up cluster-down cluster-status dashboard dashboard-down
 
 help: ## List the commands
@@ -57,6 +57,9 @@ serve: setup ## Serve the scheduled deployments (Prefect UI on http://127.0.0.1:
 ui: setup ## Prefect UI over the runs `make run` stored, schedules paused (http://127.0.0.1:4200)
 	@$(PY) -m flows ui
 
+maintenance: setup ## Iceberg table maintenance now (compaction, manifests, expired snapshots, orphans)
+	@$(PY) -m flows maintenance
+
 test: setup ## All tests against real Spark/Iceberg/PostgreSQL, linters included (see README: Testing)
 	$(PY) -m pytest
 
@@ -69,9 +72,8 @@ format: setup ## Fix what ruff and sqlfluff can fix (the same files `make lint` 
 psql: setup ## psql on gold as the read-only BI role (ROLE=writer or owner; the wheel's psql)
 	@$(LAKE) psql --role $(ROLE)
 
-docs: up ## Build the dbt docs static site (target/static_index.html under the data dir)
-	@eval "$$($(LAKE) env)" && $(VENV)/bin/dbt docs generate --static && \
-	  echo "docs: $$DBT_TARGET_PATH/static_index.html"
+docs: setup ## dbt docs as one static page, lake and gold in one lineage graph (<data dir>/dbt/docs/static_index.html)
+	@$(LAKE) docs
 
 bench: setup ## Run every benchmark in benchmarks/ (prints `name: value unit` lines)
 	@for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done

@@ -114,27 +114,37 @@ def import_(paths, layout, mappings, encoding, wait, full) -> None:  # fmt: skip
     _next_steps()
 
 
+def _shop(fn):
+    """Options for the simulated shop the scheduled runs replay (flows.ingest.SimulatedShop): its seed and
+    sizes must be the ones `make run` generated."""
+    from flows.ingest import SimulatedShop
+
+    for name, field in reversed(SimulatedShop.model_fields.items()):
+        fn = click.option(f"--{name.replace('_', '-')}", default=field.default, show_default=True)(fn)
+    return fn
+
+
 @main.command("master-data")
-@click.option("--seed", default=42, show_default=True)
-@click.option("--horizon-days", default=90, show_default=True, help="Length of the simulated period.")
+@_shop
 @FULL
-def master_data(seed: int, horizon_days: int, full: bool) -> None:
+def master_data(full: bool, **shop) -> None:
     """Land the next simulated day of master data, then transform and export."""
+    from flows.ingest import SimulatedShop
     from flows.pipeline import master_data_run
 
-    _run(master_data_run, seed=seed, horizon_days=horizon_days, full=full)
+    _run(master_data_run, shop=SimulatedShop(**shop), full=full)
 
 
 @main.command("order-lines")
-@click.option("--seed", default=42, show_default=True)
-@click.option("--horizon-days", default=90, show_default=True)
 @click.option("--hours", default=2, show_default=True, help="Hourly batches to land.")
+@_shop
 @FULL
-def order_lines(seed: int, horizon_days: int, hours: int, full: bool) -> None:
+def order_lines(hours: int, full: bool, **shop) -> None:
     """Land the next hourly order-line batches, then transform and export."""
+    from flows.ingest import SimulatedShop
     from flows.pipeline import order_lines_run
 
-    _run(order_lines_run, seed=seed, horizon_days=horizon_days, hours=hours, full=full)
+    _run(order_lines_run, shop=SimulatedShop(**shop), hours=hours, full=full)
 
 
 @main.command()
@@ -192,9 +202,8 @@ def maintenance(retention_hours: float | None, schemas: tuple[str, ...], wait: f
 
 
 @main.command()
-@click.option("--seed", default=42, show_default=True)
-@click.option("--horizon-days", default=90, show_default=True)
-def serve(seed: int, horizon_days: int) -> None:
+@_shop
+def serve(**shop) -> None:
     """Serve the scheduled deployments; starts a local Prefect server (UI on 127.0.0.1) unless
     PREFECT_API_URL points at one."""
     server = None
@@ -204,7 +213,8 @@ def serve(seed: int, horizon_days: int) -> None:
         click.echo(f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (server log: {log})")
     code = (
         "import flows\nfrom prefect import serve\nfrom flows.deployments import deployments\n"
-        f"serve(*deployments(seed={seed}, horizon_days={horizon_days}))\n"
+        "from flows.ingest import SimulatedShop\n"
+        f"serve(*deployments(SimulatedShop(**{shop!r})))\n"
     )
     _stop_on_sigterm()
     runner = None

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from prefect.schedules import Cron
 
+from flows.ingest import SimulatedShop
+
 SCHEDULES = {
     "master-data-daily": "0 6 * * *",
     "order-lines-2h": "0 */2 * * *",
@@ -31,7 +33,8 @@ SCHEDULES = {
 }
 
 
-def deployments(seed: int = 42, horizon_days: int = 90) -> list:
+def deployments(shop: SimulatedShop | None = None) -> list:
+    """The deployments; the scheduled ingest runs replay ``shop`` (default: the shop of `make run`)."""
     from flows.maintenance import gold_backup, maintenance_run
     from flows.pipeline import (
         detect_and_alert_run,
@@ -45,7 +48,7 @@ def deployments(seed: int = 42, horizon_days: int = 90) -> list:
     def cron(name: str) -> list[Cron]:
         return [Cron(SCHEDULES[name], timezone="UTC")]
 
-    sim = {"seed": seed, "horizon_days": horizon_days}
+    sim = {"shop": (shop or SimulatedShop()).model_dump()}
     return [
         master_data_run.to_deployment(
             name="master-data-daily", schedules=cron("master-data-daily"), parameters=sim,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from pydantic import BaseModel, ConfigDict
 
 from flows.retry import TRANSIENT_RETRIES
+from ingestion.generate.config import GeneratorConfig
 from lakehouse.config import load_settings
 from lakehouse.errors import LakehouseError
 from lakehouse.sql import SparkSQL
@@ -32,7 +35,8 @@ def land_files(paths: list[str], restate: bool = True):
 
     settings = load_settings()
     with SparkSQL(settings) as spark:
-        return Lander(spark, RawZone(default_raw_uri(settings))).land(file_inputs(paths), restate=restate)
+        lander = Lander(spark, RawZone(default_raw_uri(settings)), progress=False)  # the console shows steps
+        return lander.land(file_inputs(paths), restate=restate)
 
 
 @flow(name="ingest-demo")
@@ -76,20 +80,37 @@ def ingest_demo(
 MASTER_SOURCES = ("countries", "products", "customers", "exchange_rates")
 
 
-def simulated_files(seed: int, horizon_days: int, lines_per_day: int, sessions_per_day: int):
-    from ingestion.generate import generate_dataset
-    from ingestion.generate.config import GeneratorConfig
+class SimulatedShop(BaseModel):
+    """The synthetic shop the scheduled runs replay: its seed and sizes must be those of the lake's demo
+    data (`make run`'s, GeneratorConfig's defaults unless it ran with others), over ``horizon_days``."""
 
-    settings = load_settings()
-    out = settings.data_dir / "landing" / f"sim-{seed}-{horizon_days}d-{lines_per_day}l-{sessions_per_day}s"
-    marker = out / ".complete"
-    if not marker.exists():
-        config = GeneratorConfig(
-            seed=seed, days=horizon_days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day
+    model_config = ConfigDict(frozen=True)
+
+    seed: int = GeneratorConfig.seed
+    horizon_days: int = 90
+    lines_per_day: int = GeneratorConfig.lines_per_day
+    sessions_per_day: int = GeneratorConfig.sessions_per_day
+    products: int = GeneratorConfig.products
+    customers: int = GeneratorConfig.customers
+
+    def files(self) -> list[Path]:
+        """The whole simulated period's files, generated once into the landing folder."""
+        from ingestion.generate import generate_dataset
+
+        name = (
+            f"sim-{self.seed}-{self.horizon_days}d-{self.lines_per_day}l-{self.sessions_per_day}s-"
+            f"{self.products}p-{self.customers}c"
         )
-        generate_dataset(config, out, progress=False)
-        marker.write_text("ok\n")
-    return sorted(p for p in out.rglob("*") if p.is_file() and p.name != ".complete")
+        out = load_settings().data_dir / "landing" / name
+        marker = out / ".complete"
+        if not marker.exists():
+            sizes = self.model_dump(exclude={"horizon_days"})
+            generate_dataset(GeneratorConfig(days=self.horizon_days, **sizes), out, progress=False)
+            marker.write_text("ok\n")
+        return sorted(p for p in out.rglob("*") if p.is_file() and p.name != ".complete")
+
+
+DEFAULT_SHOP = SimulatedShop()  # frozen: safe as a default argument
 
 
 def landed_batch_ids() -> set[str]:
@@ -106,12 +127,10 @@ def _day_of(path) -> str:
 
 
 @flow(name="ingest-master-data")
-def ingest_master_data(
-    seed: int = 42, horizon_days: int = 90, lines_per_day: int = 5_000, sessions_per_day: int = 500
-) -> IngestSummary:
+def ingest_master_data(shop: SimulatedShop = DEFAULT_SHOP) -> IngestSummary:
     """Land the next simulated day of master data (countries, products with the day's prices, customers,
     exchange rates)."""
-    files = simulated_files(seed, horizon_days, lines_per_day, sessions_per_day)
+    files = shop.files()
     landed = landed_batch_ids()
     master = [p for p in files if p.parent.name in MASTER_SOURCES and p.stem not in landed]
     if not master:
@@ -124,15 +143,9 @@ def ingest_master_data(
 
 
 @flow(name="ingest-order-lines")
-def ingest_order_lines(
-    seed: int = 42,
-    horizon_days: int = 90,
-    lines_per_day: int = 5_000,
-    sessions_per_day: int = 500,
-    hours: int = 2,
-) -> IngestSummary:
+def ingest_order_lines(shop: SimulatedShop = DEFAULT_SHOP, hours: int = 2) -> IngestSummary:
     """Land the next ``hours`` hourly order-line batches (and the clickstream of their days)."""
-    files = simulated_files(seed, horizon_days, lines_per_day, sessions_per_day)
+    files = shop.files()
     landed = landed_batch_ids()
     pending = [p for p in files if p.parent.name == "order_lines" and p.stem not in landed][:hours]
     days = {_day_of(p) for p in pending}

@@ -16,7 +16,9 @@ from prefect.artifacts import create_markdown_artifact
 from flows import console
 from flows.anomalies import alert_anomalies, describe_alert, publish_anomalies, pull_reviews
 from flows.ingest import (
+    DEFAULT_SHOP,
     IngestSummary,
+    SimulatedShop,
     enrich_lookups,
     import_files,
     ingest_demo,
@@ -178,21 +180,20 @@ def import_run(
 
 @flow(name="master-data")
 def master_data_run(
-    seed: int = 42, horizon_days: int = 90, wait_for_lock_seconds: float = 600, full: bool = False
+    shop: SimulatedShop = DEFAULT_SHOP, wait_for_lock_seconds: float = 600, full: bool = False
 ) -> RunReport:
     """Daily: land the next day of master data, then transform (snapshots pick up the changes) and export."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         report = RunReport("Master data run")
         _timed(report, "services up", services_up, lambda _v: "ready")
-        _timed(report, "ingest master data", lambda: ingest_master_data(seed, horizon_days), _landed)
+        _timed(report, "ingest master data", lambda: ingest_master_data(shop), _landed)
         _refresh(report, full=full)
         return _finish(report)
 
 
 @flow(name="order-lines")
 def order_lines_run(
-    seed: int = 42,
-    horizon_days: int = 90,
+    shop: SimulatedShop = DEFAULT_SHOP,
     hours: int = 2,
     wait_for_lock_seconds: float = 600,
     full: bool = False,
@@ -201,9 +202,7 @@ def order_lines_run(
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         report = RunReport("Order lines run")
         _timed(report, "services up", services_up, lambda _v: "ready")
-        _timed(
-            report, "ingest order lines", lambda: ingest_order_lines(seed, horizon_days, hours=hours), _landed
-        )
+        _timed(report, "ingest order lines", lambda: ingest_order_lines(shop, hours), _landed)
         _refresh(report, full=full)
         return _finish(report)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flows.deployments import SCHEDULES, deployments
+from flows.ingest import SimulatedShop
 
 
 def test_every_scheduled_deployment_has_its_cron_in_utc_and_one_run_at_a_time():
-    by_name = {d.name: d for d in deployments(seed=7, horizon_days=30)}
+    by_name = {d.name: d for d in deployments(SimulatedShop(seed=7, horizon_days=30))}
     assert set(SCHEDULES) <= set(by_name)
     for name, cron in SCHEDULES.items():
         (schedule,) = by_name[name].schedules
@@ -25,9 +26,18 @@ def test_schedules_follow_the_seed_project():
 
 
 def test_simulation_parameters_reach_the_ingest_deployments():
-    by_name = {d.name: d for d in deployments(seed=7, horizon_days=30)}
-    assert by_name["master-data-daily"].parameters == {"seed": 7, "horizon_days": 30}
-    assert by_name["order-lines-2h"].parameters == {"seed": 7, "horizon_days": 30, "hours": 2}
+    by_name = {d.name: d for d in deployments(SimulatedShop(seed=7, horizon_days=30, products=60))}
+    shop = SimulatedShop(seed=7, horizon_days=30, products=60).model_dump()
+    assert by_name["master-data-daily"].parameters == {"shop": shop}
+    assert by_name["order-lines-2h"].parameters == {"shop": shop, "hours": 2}
+    # by default the scheduled runs replay the shop `make run` generates
+    from flows.__main__ import run
+
+    run_defaults = {o.name: o.default for o in run.params}
+    default = {d.name: d for d in deployments()}["master-data-daily"].parameters["shop"]
+    assert {k: v for k, v in default.items() if k != "horizon_days"} == {
+        k: run_defaults[k] for k in default if k != "horizon_days"
+    }
     assert by_name["full-pipeline"].schedules in (None, [])
 
 

@@ -9,7 +9,9 @@ One small dataset, run in this order (each test builds on the state the previous
 4. PostgreSQL killed in the middle of the export, then a fresh run: the same state as the reference;
 5. builds of what changed: after the failed build of 3 everything, then nothing when nothing landed, then a
    batch of order lines alone (the clickstream models are not rebuilt), then master data alone (the
-   quarantine is re-checked).
+   quarantine is re-checked);
+6. the scheduled deployments `master-data-daily` and `order-lines-2h`, each flow run with its deployment's
+   parameters: the next simulated day of master data, then the next two hourly order-line batches.
 """
 
 from __future__ import annotations
@@ -349,3 +351,62 @@ def test_5c_master_data_alone_rechecks_the_quarantine(lake, prefect_harness, tmp
     assert not built & {"stg_clickstream__events", "int_clickstream__events_sessionised", "fct_sessions"}
     assert "stg_raw__order_lines" not in built
     assert report.counts["unreconciled rows"] == 0
+
+
+def _csv_rows(path) -> int:
+    import csv
+
+    with path.open(newline="") as fh:
+        return sum(1 for _row in csv.DictReader(fh))
+
+
+def test_6_the_scheduled_ingest_deployments_run_with_their_parameters(lake, prefect_harness):
+    """`make serve` runs these two every day and every two hours; here each deployment's flow runs once with
+    the deployment's own parameters (the shop of this session: its seed and sizes, one day further)."""
+    from flows.deployments import deployments
+    from flows.ingest import MASTER_SOURCES, SimulatedShop, landed_batch_ids
+    from flows.pipeline import master_data_run, order_lines_run
+
+    sizes = ("seed", "lines_per_day", "sessions_per_day", "products", "customers")
+    shop = SimulatedShop(horizon_days=SMALL["days"] + 1, **{k: SMALL[k] for k in sizes})
+    by_name = {d.name: d for d in deployments(shop)}
+    master, hourly = by_name["master-data-daily"], by_name["order-lines-2h"]
+    assert (master.flow_name, hourly.flow_name) == (master_data_run.name, order_lines_run.name)
+    files = SimulatedShop(**master.parameters["shop"]).files()
+    before = landed_batch_ids()
+    new = [p for p in files if p.stem not in before]
+
+    def day(path) -> str:
+        return path.stem.rsplit("_", 1)[-1][:10]
+
+    # the daily run lands the first day of master data the lake does not hold (counted from the files)
+    report = master_data_run(**master.parameters)
+    new_master = [p for p in new if p.parent.name in MASTER_SOURCES]
+    first_day = min(day(p) for p in new_master)
+    master_files = {p.stem for p in new_master if day(p) == first_day}
+    assert master_files and landed_batch_ids() - before == master_files
+    assert {"int_order_lines__validated", "quarantine_order_lines"} <= _built_nodes(lake)  # re-checked
+    assert report.counts["unreconciled rows"] == 0
+
+    # the 2-hourly run lands the next two hourly batches and the clickstream of their day
+    report = order_lines_run(**hourly.parameters)
+    hours = sorted(p for p in new if p.parent.name == "order_lines")[: hourly.parameters["hours"]]
+    hour_days = {day(h) for h in hours}
+    clicks = {p.stem for p in new if p.parent.name == "clickstream_events" and day(p) in hour_days}
+    assert len(hours) == 2 and clicks
+    assert landed_batch_ids() - before == master_files | clicks | {p.stem for p in hours}
+    assert report.counts["unreconciled rows"] == 0
+    # every line of the two files is in the fact, the quarantine or counted as a duplicate (counted from them)
+    with SparkSQL(lake) as spark:
+        for path in hours:
+            of_batch = f"where _batch_id = '{path.stem}'"
+            fact = spark.scalar(f"select count(*) from marts.fct_order_lines {of_batch}")
+            quarantined = spark.scalar(f"select count(*) from marts.quarantine_order_lines {of_batch}")
+            duplicates = spark.scalar(
+                f"select duplicate_rows from marts.audit_batch_reconciliation where batch_id = '{path.stem}'"
+            )
+            assert fact + quarantined + duplicates == _csv_rows(path), path.name
+            assert fact > 0
+        lake_lines = spark.scalar("select count(*) from marts.fct_order_lines")
+    with psycopg.connect(lake.gold_url) as conn:
+        assert conn.execute("select count(*) from gold.order_lines").fetchone() == (lake_lines,)
