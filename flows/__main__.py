@@ -206,19 +206,18 @@ def maintenance(retention_hours: float | None, schemas: tuple[str, ...], wait: f
 def serve(**shop) -> None:
     """Serve the scheduled deployments; starts a local Prefect server (UI on 127.0.0.1) unless
     PREFECT_API_URL points at one."""
-    server = None
     env = dict(os.environ)
-    if not env.get("PREFECT_API_URL"):
-        server, env["PREFECT_API_URL"], log = _start_server(env)
-        click.echo(f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (server log: {log})")
     code = (
         "import flows\nfrom prefect import serve\nfrom flows.deployments import deployments\n"
         "from flows.ingest import SimulatedShop\n"
         f"serve(*deployments(SimulatedShop(**{shop!r})))\n"
     )
-    _stop_on_sigterm()
-    runner = None
+    _stop_on_sigterm()  # before anything starts: a SIGTERM at any moment stops what did
+    server = runner = None
     try:
+        if not env.get("PREFECT_API_URL"):
+            server, env["PREFECT_API_URL"], log = _start_server(env)
+            click.echo(f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (server log: {log})")
         runner = subprocess.Popen([sys.executable, "-c", code], env=env)
         runner.wait()
     except KeyboardInterrupt:
@@ -236,13 +235,14 @@ def ui() -> None:
     # the scheduler would create runs for served deployments; late-runs would mark them late
     env["PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED"] = "false"
     env["PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED"] = "false"
-    server, _url, log = _start_server(env, "prefect-ui.log")
-    click.echo(
-        f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (runs in {env['PREFECT_HOME']}, schedules "
-        f"paused; server log: {log})\nCtrl-C stops it."
-    )
-    _stop_on_sigterm()
+    _stop_on_sigterm()  # before the server starts: a SIGTERM at any moment stops it
+    server = None
     try:
+        server, _url, log = _start_server(env, "prefect-ui.log")
+        click.echo(
+            f"Prefect UI: http://127.0.0.1:{PREFECT_UI_PORT}  (runs in {env['PREFECT_HOME']}, schedules "
+            f"paused; server log: {log})\nCtrl-C stops it."
+        )
         server.wait()
     except KeyboardInterrupt:
         pass
@@ -262,7 +262,11 @@ def _start_server(env: dict[str, str], log_name: str = "prefect-server.log"):
         stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         start_new_session=True,
     )  # fmt: skip
-    _wait_for_api(url, server, log)
+    try:
+        _wait_for_api(url, server, log)
+    except BaseException:  # interrupted or failed while it started: nothing left behind
+        _stop(server)
+        raise
     return server, url, log
 
 

@@ -225,3 +225,24 @@ def test_ui_shows_earlier_runs_with_schedules_paused_and_stops_cleanly(failed_ru
     assert alive == []
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api}/health", timeout=2)
+
+
+def test_ui_stopped_while_its_server_starts_leaves_nothing(tmp_path):
+    """SIGTERM in the seconds the Prefect server takes to answer (a container stopped right after start):
+    the server, in a session of its own, must not outlive `flows ui`."""
+    port = free_port()
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "flows", "ui"], cwd=REPO, env=_env(tmp_path, PREFECT_UI_PORT=str(port)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not psutil.Process(ui.pid).children(recursive=True):  # the server has been started
+        assert time.monotonic() < deadline and ui.poll() is None
+        time.sleep(0.2)
+    children = psutil.Process(ui.pid).children(recursive=True)
+    ui.send_signal(signal.SIGTERM)
+    ui.wait(timeout=60)
+    _gone, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [], [p.cmdline() for p in alive]
+    cmdlines = [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])]
+    assert not [c for c in cmdlines if f"--port {port}" in c]
