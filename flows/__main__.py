@@ -66,13 +66,10 @@ def run(wait: float, **params) -> None:
 
 
 def _next_steps() -> None:
-    from lakehouse.gold import role_url
-
     settings = load_settings()
-    reader = role_url(settings, "reader")
     click.echo(
-        "\nGold is loaded. Connect a BI tool (read-only role gold_reader) or psql:\n"
-        f'  psql "{reader}"      (also: make gold-url)\n'
+        "\nGold is loaded. psql on it as the read-only role gold_reader: make psql; its URL for a BI tool: "
+        "make gold-url\n"
         "Dashboards: make dashboard (Apache Superset on the gold schema, http://127.0.0.1:"
         f"{settings.get('SUPERSET_PORT')})\n"
         f"Logs: {settings.log_dir}   dbt docs: make docs   services: make status / make down\n"
