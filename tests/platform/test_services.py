@@ -32,18 +32,20 @@ def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Comp
 
 
 @pytest.fixture
-def own_env(request) -> dict[str, str]:
+def own_env(request):
     # Under the session's data dir, not tmp_path: when tests run as root, PostgreSQL runs as an
     # unprivileged user that must be able to reach its data directory.
     data = Path(os.environ["LAKEHOUSE_DATA_DIR"]) / "own" / f"{request.node.name}-{os.getpid()}"
     data.mkdir(parents=True)
-    return {
+    env = {
         "LAKEHOUSE_DATA_DIR": str(data),
         "SPARK_THRIFT_PORT": str(free_port()),
         "GOLD_PG_PORT": str(free_port()),
         "SPARK_UI_PORT": str(free_port()),
         "SPARK_DRIVER_MEMORY": "1g",
     }
+    yield env
+    cli("clean", env=env, timeout=120)  # as root PostgreSQL's files may live outside it: nothing left
 
 
 def listening(pids: set[int]) -> list[tuple[str, int]]:
@@ -200,6 +202,12 @@ def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path, monke
     settings = load_settings(overrides=env)
     postgres = services.Postgres(settings)
     as_root = os.geteuid() == 0
+    # server files of a data dir deleted without `make clean`, and of one that still exists
+    base = postgres.home.parent
+    orphan, kept = base / f"lakehouse-pg-orphan-{os.getpid()}", base / f"lakehouse-pg-kept-{os.getpid()}"
+    for home, data_dir in ((orphan, tmp_path / "deleted-clone"), (kept, tmp_path)):
+        home.mkdir()
+        (home / "data-dir").write_text(f"{data_dir}\n")
     assert (postgres.home != settings.pg_root) is as_root
     try:
         assert "started" in postgres.up()
@@ -208,6 +216,7 @@ def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path, monke
             assert Path(postgres.process().exe()).is_relative_to(postgres.home)  # the copy it can run
             assert os.stat(postgres.data).st_uid == services.Postgres._run_as().pw_uid
             assert oct(os.stat(postgres.home).st_mode & 0o777) == "0o700"
+            assert not orphan.exists() and kept.exists()  # swept when the home was claimed
         status = cli("status", env=env)
         assert status.returncode == 0, status.stderr
         line = next(x for x in status.stdout.splitlines() if x.startswith("postgres"))
@@ -222,3 +231,5 @@ def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path, monke
     assert cleaned.returncode == 0, cleaned.stderr
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not settings.data_dir.exists() and not postgres.home.exists()
+    shutil.rmtree(kept)
+    shutil.rmtree(orphan, ignore_errors=True)
