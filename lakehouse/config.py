@@ -69,6 +69,13 @@ class DbtTarget(Choice):
     CLUSTER_LDAP = "cluster_ldap"
 
 
+class LogLevel(Choice):
+    ERROR = "ERROR"
+    WARN = "WARN"
+    INFO = "INFO"
+    DEBUG = "DEBUG"
+
+
 class ThriftAuth(Choice):
     """The ``auth`` modes PyHive accepts."""
 
@@ -167,6 +174,10 @@ class LakehouseConfig(BaseModel):
     )
     SPARK_MASTER: str = Field("local[2]", description="Spark master of the embedded server.")
     SPARK_DRIVER_MEMORY: Memory = Field("2g", description="Driver memory of the embedded server.")
+    SPARK_LOG_LEVEL: LogLevel = Field(
+        LogLevel.WARN,
+        description="Log level of the embedded server's `spark-thrift.log` (statements are always logged).",
+    )
     SPARK_SHUFFLE_PARTITIONS: Count = Field(
         4,
         description=("spark.sql.shuffle.partitions (few on one machine; AQE coalesces)."),

@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import psutil
 
@@ -232,9 +233,11 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # the anomaly merge, seen in CI). Every query loads the table's current metadata instead.
         "spark.sql.catalog.spark_catalog.cache-enabled": "false",
         "spark.sql.warehouse.dir": str(settings.warehouse_dir),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={settings.metastore_dir};create=true"
-        ),
+        # The metastore's database is in hive-site.xml (spark_conf_dir), not here: Spark's Hive client and
+        # Iceberg's must see the same DataNucleus settings, or each switch between them builds a new
+        # persistence manager factory and drops the other (72 per build on a small lake, each with its own
+        # Derby pool and a full GC on finalization).
+        "spark.lakehouse.metastore": str(settings.metastore_dir),  # tells our server from others (process())
         # The embedded Derby metastore has no HIVE_LOCKS table; the pipeline keeps runs from overlapping.
         "spark.hadoop.iceberg.engine.hive.lock-enabled": "false",
         "spark.hadoop.hive.metastore.schema.verification": "false",
@@ -252,6 +255,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.local.dir": str(data / "spark-tmp"),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={data / 'derby'} -Duser.timezone=UTC",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # Tungsten pages of 1 MB, not the default (a 32 MB array per aggregation or sort here, each a
+        # humongous G1 allocation however few its rows): small jobs stop churning the old generation.
+        "spark.buffer.pageSize": "1m",
     }
     if not settings.get("SPARK_MASTER").startswith("local"):
         # executors run in their own JVMs: they need the same clock settings as the driver
@@ -260,6 +266,48 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         conf["spark.jars.packages"] = settings.get("ICEBERG_PACKAGES")
     conf.update(settings.extra_spark_conf)
     return conf
+
+
+HIVE_SITE = """<?xml version="1.0"?>
+<configuration>
+  <property>
+    <name>javax.jdo.option.ConnectionURL</name>
+    <value>jdbc:derby:;databaseName={metastore};create=true</value>
+  </property>
+  <property>
+    <name>datanucleus.schema.autoCreateAll</name>
+    <value>true</value>
+  </property>
+</configuration>
+"""
+
+
+# Spark's own default layout, at SPARK_LOG_LEVEL (WARN: INFO wrote ~60,000 lines per build of a small lake);
+# the Thrift server's statement log stays at INFO (one line per statement received).
+LOG4J2 = """rootLogger.level = {level}
+rootLogger.appenderRef.stdout.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+logger.thriftserver.name = org.apache.spark.sql.hive.thriftserver.SparkExecuteStatementOperation
+logger.thriftserver.level = info
+logger.thriftstart.name = org.apache.spark.sql.hive.thriftserver.HiveThriftServer2
+logger.thriftstart.level = info
+logger.hiveconf.name = org.apache.hadoop.hive.conf.HiveConf
+logger.hiveconf.level = error
+"""
+
+
+def spark_conf_dir(settings: Settings) -> Path:
+    """SPARK_CONF_DIR of the embedded server: a hive-site.xml naming the Derby metastore, read by Spark's Hive
+    client and by Iceberg's Hive catalog alike."""
+    conf_dir = settings.data_dir / "spark-conf"
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    (conf_dir / "hive-site.xml").write_text(HIVE_SITE.format(metastore=escape(str(settings.metastore_dir))))
+    (conf_dir / "log4j2.properties").write_text(LOG4J2.format(level=settings.get("SPARK_LOG_LEVEL").lower()))
+    return conf_dir
 
 
 def spark_command(settings: Settings) -> list[str]:
@@ -280,6 +328,8 @@ def spark_command(settings: Settings) -> list[str]:
         "--class", THRIFT_MAIN_CLASS, "spark-internal",
         "--hiveconf", f"hive.server2.thrift.bind.host={settings.thrift_host}",
         "--hiveconf", f"hive.server2.thrift.port={settings.thrift_port}",
+        "--hiveconf", "hive.server2.async.exec.threads=8",
+        "--hiveconf", "hive.server2.async.exec.keepalive.time=600",
     ]  # fmt: skip
     return cmd
 
@@ -335,6 +385,7 @@ class SparkThrift:
         ):
             d.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, SPARK_HOME=str(spark_home()), SPARK_LOCAL_IP="127.0.0.1")
+        env["SPARK_CONF_DIR"] = str(spark_conf_dir(self.s))
         env["JAVA_HOME"] = str(Path(java).resolve().parent.parent)
         env.pop("PYSPARK_SUBMIT_ARGS", None)
         cmd = spark_command(self.s)
