@@ -297,6 +297,9 @@ logger.thriftstart.name = org.apache.spark.sql.hive.thriftserver.HiveThriftServe
 logger.thriftstart.level = info
 logger.hiveconf.name = org.apache.hadoop.hive.conf.HiveConf
 logger.hiveconf.level = error
+# a few lines each time the metastore's DataNucleus factory is built: once per start (see spark_conf)
+logger.datanucleus.name = DataNucleus.Persistence
+logger.datanucleus.level = info
 """
 
 
