@@ -175,7 +175,6 @@ def test_a_failed_transport_marks_the_connection_broken_a_sql_error_does_not():
         assert getattr(wrapper, "broken", False) is broken
 
 
-
 def test_a_build_does_not_rebuild_the_metastore_factory(lake, tmp_path):
     """Spark's Hive client and Iceberg's share one DataNucleus factory (hive-site.xml, lakehouse/services.py):
     when their settings differed, every switch between them built a new factory (about 14 for these three
