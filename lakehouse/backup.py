@@ -15,11 +15,11 @@ import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError, first_line
 from lakehouse.gold import LOAD_SCHEMA
+from lakehouse.pgurl import PgUrl
 from lakehouse.services import pg_bin_dir
 
 log = logging.getLogger(__name__)
@@ -30,15 +30,8 @@ NAME = re.compile(r"^gold-(?P<db>.+)-(?P<stamp>\d{8}T\d{6}Z)\.dump$")
 
 def _libpq_env(url: str) -> tuple[dict[str, str], str]:
     """Connection settings as PG* variables (no password on a command line), and the database name."""
-    u = urlparse(url)
-    env = dict(os.environ)
-    env.update(
-        PGHOST=u.hostname or "127.0.0.1",
-        PGPORT=str(u.port or 5432),
-        PGUSER=unquote(u.username or ""),
-        PGPASSWORD=unquote(u.password or ""),
-    )
-    return env, (u.path or "/").lstrip("/") or "postgres"
+    pg = PgUrl.parse(url)
+    return {**os.environ, **pg.libpq_env()}, pg.database
 
 
 def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
@@ -100,8 +93,8 @@ def restore(settings: Settings, database: str, backup_file: Path | None = None) 
     if not backup_file.is_file():
         raise LakehouseError(f"Backup {backup_file} does not exist.")
     env, _db = _libpq_env(settings.gold_url)
-    base = settings.gold_url.rpartition("/")[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=10) as conn:
+    admin = str(PgUrl.parse(settings.gold_url).with_(database="postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
         if conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone():
             raise LakehouseError(
                 f"Database {database!r} already exists: restore into a new name (a restore never overwrites)."
@@ -111,7 +104,7 @@ def restore(settings: Settings, database: str, backup_file: Path | None = None) 
     try:
         _run([*cmd, str(backup_file)], env, "pg_restore")
     except LakehouseError:
-        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=10) as conn:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(database)))
         raise
     return backup_file

@@ -107,15 +107,13 @@ def psql(settings, role: str, args: tuple[str, ...]) -> None:
 
     if role != "owner":
         gold.ensure_gold(settings)
-    from urllib.parse import unquote, urlparse
+    from lakehouse.pgurl import PgUrl
 
-    url = urlparse(gold.role_url(settings, role))
+    url = PgUrl.parse(gold.role_url(settings, role))
     # the password goes through the environment, not the command line (`ps` shows arguments)
-    env = dict(os.environ, PGPASSWORD=unquote(url.password or ""))
-    netloc = url.netloc.rpartition("@")[2]
-    user = f"{url.username}@" if url.username else ""
+    env = dict(os.environ, PGPASSWORD=url.password)
     exe = services.pg_bin_dir() / "psql"
-    os.execve(exe, [str(exe), "--dbname", url._replace(netloc=user + netloc).geturl(), *args], env)
+    os.execve(exe, [str(exe), "--dbname", str(url.with_(password="")), *args], env)
 
 
 # What `make lint` lints with sqlfluff (the dbt templater); macros are excluded by .sqlfluffignore.

@@ -23,7 +23,6 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -558,17 +557,18 @@ class Settings:
         """libpq URL of the gold database (external or embedded)."""
         if not self.pg_embedded:
             return self.typed.GOLD_DATABASE_URL
-        user = quote(self.typed.GOLD_PG_USER, safe="")
-        password = quote(self.pg_password, safe="")
-        host, port, db = self.typed.GOLD_PG_HOST, self.pg_port, self.typed.GOLD_PG_DATABASE
-        return f"postgresql://{user}:{password}@{host}:{port}/{db}"
+        from lakehouse.pgurl import PgUrl
+
+        typed = self.typed
+        return str(PgUrl(typed.GOLD_PG_HOST, self.pg_port, typed.GOLD_PG_USER, self.pg_password,
+                         typed.GOLD_PG_DATABASE))  # fmt: skip
 
     # ---------- dbt
     def dbt_env(self) -> dict[str, str]:
         """Environment for dbt (and every child process): what profiles.yml reads through env_var()."""
-        from urllib.parse import unquote, urlparse
+        from lakehouse.pgurl import PgUrl
 
-        url = urlparse(self.gold_url)
+        url = PgUrl.parse(self.gold_url)
         env = {
             "DBT_PROFILES_DIR": str(REPO_ROOT / "profiles"),
             "DBT_PROJECT_DIR": str(REPO_ROOT),
@@ -584,11 +584,11 @@ class Settings:
             "SPARK_THRIFT_PASSWORD": self.get("SPARK_THRIFT_PASSWORD"),
             "SPARK_THRIFT_SSL": self.get("SPARK_THRIFT_SSL"),
             "SPARK_THRIFT_KERBEROS_SERVICE": self.get("SPARK_THRIFT_KERBEROS_SERVICE"),
-            "GOLD_PG_HOST": url.hostname or "127.0.0.1",
-            "GOLD_PG_PORT": str(url.port or 5432),
-            "GOLD_PG_USER": unquote(url.username or ""),
-            "GOLD_PG_PASSWORD": unquote(url.password or ""),
-            "GOLD_PG_DATABASE": (url.path or "/").lstrip("/") or "postgres",
+            "GOLD_PG_HOST": url.host,
+            "GOLD_PG_PORT": str(url.port),
+            "GOLD_PG_USER": url.user,
+            "GOLD_PG_PASSWORD": url.password,
+            "GOLD_PG_DATABASE": url.database,
             # the `gold` dbt target connects as the pipeline's writer role (lakehouse/gold.py)
             "GOLD_WRITER_PASSWORD": self.kept_secret("GOLD_WRITER_PASSWORD", "gold_writer.password"),
             "PREFECT_HOME": str(self.prefect_home),

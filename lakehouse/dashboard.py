@@ -31,13 +31,13 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import psutil
 
 from lakehouse import gold, services
 from lakehouse.config import REPO_ROOT, VARIABLES, Settings
 from lakehouse.errors import LakehouseError, first_line
+from lakehouse.pgurl import PgUrl
 from lakehouse.services import ServiceStatus
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,8 @@ def _sha256(*parts: bytes) -> str:
 
 def superset_gold_uri(settings: Settings) -> str:
     """The gold_reader URL as Superset's SQLAlchemy wants it, password masked (the importer gets it apart)."""
-    url = urlparse(gold.role_url(settings, "reader"))
-    host = url.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    netloc = f"{gold.READER}:{MASKED_PASSWORD}@{host}" + (f":{url.port}" if url.port else "")
-    return urlunparse(url._replace(scheme="postgresql+psycopg2", netloc=netloc))
+    url = PgUrl.parse(gold.role_url(settings, "reader"))
+    return str(url.with_(user=gold.READER, password=MASKED_PASSWORD, scheme="postgresql+psycopg2"))
 
 
 class Superset:

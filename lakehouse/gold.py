@@ -20,10 +20,10 @@ from GOLD_WRITER_PASSWORD / GOLD_READER_PASSWORD or are generated once and kept 
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote, urlparse, urlunparse
 
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError, first_line
+from lakehouse.pgurl import PgUrl
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,7 @@ def role_url(settings: Settings, role: str) -> str:
     role = {"reader": READER, "writer": WRITER}.get(role, role)
     if role not in _PASSWORD_VARS:
         raise LakehouseError(f"Unknown gold role {role!r}: use reader, writer or owner.")
-    url = urlparse(settings.gold_url)
-    host = url.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    netloc = f"{quote(role, safe='')}:{quote(role_password(settings, role), safe='')}@{host}"
-    if url.port:
-        netloc += f":{url.port}"
-    return urlunparse(url._replace(netloc=netloc))
+    return str(PgUrl.parse(settings.gold_url).with_(user=role, password=role_password(settings, role)))
 
 
 def _ident(name: str) -> str:

@@ -668,11 +668,10 @@ class Postgres:
             return False
 
     def admin_url(self, database: str | None = None) -> str:
+        from lakehouse.pgurl import PgUrl
+
         url = self.s.gold_url
-        if database is None:
-            return url
-        base, _, _ = url.rpartition("/")
-        return f"{base}/{database}"
+        return url if database is None else str(PgUrl.parse(url).with_(database=database))
 
     def preflight(self) -> None:
         """External server reachable, or binaries present and port free."""
