@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from ingestion import manifest
 from ingestion.contract import SOURCES, Source
-from ingestion.manifest import literal
 from ingestion.rawzone import RawZone
 from lakehouse.config import Settings
-from lakehouse.sql import SparkSQL
+from lakehouse.sql import SparkSQL, literal
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from lakehouse.sql import SparkSQL
+from lakehouse.sql import SparkSQL, literal
 
 TABLE = "_batches"
 HISTORY = "_batch_history"
@@ -49,18 +49,6 @@ COLUMN_TYPES = {
     "ingest_date": "string",
     "location": "string",
 }
-
-
-def literal(value: object, spark_type: str) -> str:
-    """A Spark SQL literal, typed so that an all-null column still has its type."""
-    if value is None:
-        return f"cast(null as {spark_type})"
-    if isinstance(value, datetime):
-        return f"timestamp'{value.strftime('%Y-%m-%d %H:%M:%S.%f')}Z'"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'").replace("\n", " ")
-    return f"'{text}'"
 
 
 def create_sql(schema: str, table: str = TABLE) -> str:

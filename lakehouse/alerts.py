@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from ingestion.manifest import literal
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError, first_line
-from lakehouse.sql import SparkSQL
+from lakehouse.sql import SparkSQL, literal
 
 log = logging.getLogger(__name__)
 

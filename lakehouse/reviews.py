@@ -16,12 +16,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from ingestion.manifest import literal
 from lakehouse import gold
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError, first_line
 from lakehouse.gold import GOLD_SCHEMA, HISTORY_TABLE, MARTS_SCHEMA, REVIEW_TABLE
-from lakehouse.sql import SparkSQL
+from lakehouse.sql import SparkSQL, literal
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import logging
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
@@ -18,6 +19,24 @@ from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError, first_line
 
 log = logging.getLogger(__name__)
+
+# backslash first: the escapes the others add must not be escaped again
+_ESCAPES = (("\\", "\\\\"), ("'", "\\'"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def literal(value: object, spark_type: str = "string") -> str:
+    """A Spark SQL literal of ``value`` (the text exactly, newlines included), typed so that an all-null
+    column still has its type. The one place our Python writes a value into Spark SQL."""
+    if value is None:
+        return f"cast(null as {spark_type})"
+    if isinstance(value, datetime):
+        return f"timestamp'{value.strftime('%Y-%m-%d %H:%M:%S.%f')}Z'"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    for char, escaped in _ESCAPES:
+        text = text.replace(char, escaped)
+    return f"'{text}'"
 
 
 def spark_error_message(exc: BaseException) -> str:

@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 
 from ingestion.enrich.ipcountry import country_of
 from ingestion.enrich.useragents import parse_user_agent
-from ingestion.manifest import literal
-from lakehouse.sql import SparkSQL
+from lakehouse.sql import SparkSQL, literal
 
 log = logging.getLogger(__name__)
 

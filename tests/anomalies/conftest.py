@@ -19,8 +19,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ingestion.manifest import literal
-from lakehouse.sql import SparkSQL
+from lakehouse.sql import SparkSQL, literal
 
 FACT = "marts.fct_order_lines"
 FACT_COLUMNS = {

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from ingestion.contract import SOURCES
-from lakehouse.sql import SparkSQL
+from lakehouse.sql import SparkSQL, literal
 
 RAW_SCHEMA = "raw"
 
@@ -23,10 +23,9 @@ BUSINESS_COLUMNS: dict[str, list[str]] = {
 LINEAGE = "_batch_id string, _source_file string, _row_number bigint, _ingested_at timestamp"
 
 
-def _literal(value: object) -> str:
-    if value is None:
-        return "null"
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+def _text(value: object) -> str:
+    """A raw column's literal: everything lands as text, as the ingestion lands it."""
+    return literal(None if value is None else str(value))
 
 
 def create_raw_tables(spark: SparkSQL, *, drop: bool = False) -> None:
@@ -69,18 +68,16 @@ def land(
         unknown = set(row) - set(columns)
         if unknown:
             raise ValueError(f"columns {sorted(unknown)} are not in raw.{table}")
-        business = ", ".join(_literal(row.get(c)) for c in columns)
-        values.append(
-            f"({business}, {_literal(batch_id)}, {_literal(source_file)}, {number}, timestamp '{ts}')"
-        )
+        business = ", ".join(_text(row.get(c)) for c in columns)
+        values.append(f"({business}, {_text(batch_id)}, {_text(source_file)}, {number}, timestamp '{ts}')")
     if values:
         spark.execute(
             f"insert into {RAW_SCHEMA}.{table} partition (ingest_date='{ingested_at:%Y-%m-%d}', "
-            f"batch_id={_literal(batch_id)}) values {', '.join(values)}"
+            f"batch_id={_text(batch_id)}) values {', '.join(values)}"
         )
     spark.execute(
-        f"insert into {RAW_SCHEMA}._batches values ({_literal(batch_id)}, {_literal(table)}, "
-        f"{_literal(source_file)}, null, {len(rows)}, 'landed', null, timestamp '{ts}', timestamp '{ts}')"
+        f"insert into {RAW_SCHEMA}._batches values ({_text(batch_id)}, {_text(table)}, "
+        f"{_text(source_file)}, null, {len(rows)}, 'landed', null, timestamp '{ts}', timestamp '{ts}')"
     )
     return len(rows)
 
