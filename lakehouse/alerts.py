@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
+from lakehouse.anomaly_types import ANOMALY_TYPES, BY_NAME
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError, first_line
 from lakehouse.sql import SparkSQL, literal
@@ -27,38 +28,6 @@ from lakehouse.sql import SparkSQL, literal
 log = logging.getLogger(__name__)
 
 ALERT_LOG = "ops.anomaly_alerts"
-# (anomaly type, lake mart, columns shown in the alert: (column, heading))
-SOURCES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "order_line_quantity",
-        "marts.anomalies",
-        (
-            ("invoice_ts", "invoice time"),
-            ("invoice_no", "invoice"),
-            ("stock_code", "product"),
-            ("customer_id", "customer"),
-            ("country_id", "country"),
-            ("quantity", "quantity"),
-            ("median_quantity", "median"),
-            ("threshold_quantity", "threshold"),
-            ("z_score", "z-score"),
-        ),
-    ),
-    (
-        "country_daily_revenue",
-        "marts.anomalies_country_revenue",
-        (
-            ("invoice_date", "day"),
-            ("country_id", "country"),
-            ("revenue_gbp", "revenue GBP"),
-            ("median_revenue_gbp", "median"),
-            ("threshold_revenue_gbp", "threshold"),
-            ("z_score", "z-score"),
-        ),
-    ),
-)
-TITLES = {"order_line_quantity": "Order lines far above the product's usual quantity",
-          "country_daily_revenue": "Days of unusual revenue per country"}  # fmt: skip
 
 
 @dataclass
@@ -110,7 +79,8 @@ def new_flags(spark: SparkSQL) -> Alert:
     """The flags no alert mentioned yet (all of them, most severe first; the e-mail lists ALERT_MAX_ROWS)."""
     ensure_alert_log(spark)
     alert = Alert()
-    for kind, mart, columns in SOURCES:
+    for kind in ANOMALY_TYPES:
+        mart, columns = f"marts.{kind.mart}", kind.columns
         if not _exists(spark, mart):
             continue
         cols = ", ".join(f"f.{c}" for c, _h in columns)
@@ -120,7 +90,7 @@ def new_flags(spark: SparkSQL) -> Alert:
             "order by f.z_score desc nulls last, f.anomaly_id"
         )
         if rows:
-            alert.flags[kind] = [
+            alert.flags[kind.name] = [
                 (r[0], dict(zip((h for _c, h in columns), r[1:], strict=True))) for r in rows
             ]
     return alert
@@ -130,7 +100,7 @@ def render_html(alert: Alert, max_rows: int) -> str:
     parts = [f"<h2>{alert.count} new anomal{'y' if alert.count == 1 else 'ies'}</h2>"]
     for kind, rows in alert.flags.items():
         headings = list(rows[0][1])
-        parts.append(f"<h3>{html.escape(TITLES[kind])} ({len(rows)})</h3>")
+        parts.append(f"<h3>{html.escape(BY_NAME[kind].title)} ({len(rows)})</h3>")
         parts.append('<table border="1" cellpadding="4" cellspacing="0"><tr><th>anomaly id</th>')
         parts += [f"<th>{html.escape(h)}</th>" for h in headings]
         parts.append("</tr>")
@@ -147,7 +117,7 @@ def render_html(alert: Alert, max_rows: int) -> str:
 def render_text(alert: Alert, max_rows: int) -> str:
     lines = [f"{alert.count} new anomalies"]
     for kind, rows in alert.flags.items():
-        lines.append(f"\n{TITLES[kind]} ({len(rows)}):")
+        lines.append(f"\n{BY_NAME[kind].title} ({len(rows)}):")
         lines += [
             f"  {aid}  " + ", ".join(f"{h} {_fmt(v)}" for h, v in row.items()) for aid, row in rows[:max_rows]
         ]

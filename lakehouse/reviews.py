@@ -17,6 +17,7 @@ import logging
 from datetime import UTC, datetime
 
 from lakehouse import gold
+from lakehouse.anomaly_types import ANOMALY_TYPES
 from lakehouse.config import Settings
 from lakehouse.errors import LakehouseError, first_line
 from lakehouse.gold import GOLD_SCHEMA, HISTORY_TABLE, MARTS_SCHEMA, REVIEW_TABLE
@@ -35,11 +36,6 @@ LAKE_COLUMNS: dict[str, str] = {
     "changed_by": "string",
     "changed_at": "timestamp",
     "_synced_at": "timestamp",
-}
-# gold_marts table (exported from the lake mart of the same name) -> anomaly type
-ANOMALY_MARTS = {
-    "anomalies": "order_line_quantity",
-    "anomalies_country_revenue": "country_daily_revenue",
 }
 INSERT_CHUNK = 500
 
@@ -90,7 +86,7 @@ def publish_anomalies(settings: Settings) -> int:
 
     added = 0
     with psycopg.connect(gold.role_url(settings, gold.WRITER)) as conn, conn.transaction():
-        for mart, anomaly_type in ANOMALY_MARTS.items():
+        for mart, anomaly_type in ((t.mart, t.name) for t in ANOMALY_TYPES):  # gold copies of the lake marts
             if conn.execute("select to_regclass(%s)", (f"{MARTS_SCHEMA}.{mart}",)).fetchone()[0] is None:
                 continue
             cur = conn.execute(
