@@ -74,7 +74,7 @@ def land_events(spark: SparkSQL, batch_id: str, rows: list[dict[str, str | None]
     now = datetime.now(UTC)
     values = []
     for number, row in enumerate(rows, start=1):
-        business = ", ".join(rawdata._literal(row.get(c)) for c in COLUMNS)
+        business = ", ".join(rawdata.text_literal(row.get(c)) for c in COLUMNS)
         values.append(
             f"({business}, null, '{batch_id}', 'clickstream/{batch_id}.jsonl', {number}, "
             f"timestamp '{now:%Y-%m-%d %H:%M:%S}')"

@@ -23,7 +23,7 @@ BUSINESS_COLUMNS: dict[str, list[str]] = {
 LINEAGE = "_batch_id string, _source_file string, _row_number bigint, _ingested_at timestamp"
 
 
-def _text(value: object) -> str:
+def text_literal(value: object) -> str:
     """A raw column's literal: everything lands as text, as the ingestion lands it."""
     return literal(None if value is None else str(value))
 
@@ -68,16 +68,17 @@ def land(
         unknown = set(row) - set(columns)
         if unknown:
             raise ValueError(f"columns {sorted(unknown)} are not in raw.{table}")
-        business = ", ".join(_text(row.get(c)) for c in columns)
-        values.append(f"({business}, {_text(batch_id)}, {_text(source_file)}, {number}, timestamp '{ts}')")
+        business = ", ".join(text_literal(row.get(c)) for c in columns)
+        lineage = f"{text_literal(batch_id)}, {text_literal(source_file)}, {number}, timestamp '{ts}'"
+        values.append(f"({business}, {lineage})")
     if values:
         spark.execute(
             f"insert into {RAW_SCHEMA}.{table} partition (ingest_date='{ingested_at:%Y-%m-%d}', "
-            f"batch_id={_text(batch_id)}) values {', '.join(values)}"
+            f"batch_id={text_literal(batch_id)}) values {', '.join(values)}"
         )
     spark.execute(
-        f"insert into {RAW_SCHEMA}._batches values ({_text(batch_id)}, {_text(table)}, "
-        f"{_text(source_file)}, null, {len(rows)}, 'landed', null, timestamp '{ts}', timestamp '{ts}')"
+        f"insert into {RAW_SCHEMA}._batches values ({text_literal(batch_id)}, {text_literal(table)}, "
+        f"{text_literal(source_file)}, null, {len(rows)}, 'landed', null, timestamp '{ts}', timestamp '{ts}')"
     )
     return len(rows)
 
