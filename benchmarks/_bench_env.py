@@ -1,6 +1,7 @@
 """The benchmarks' own services: a dedicated data directory and ports, never those of `make run` or the tests.
 
-Imported first by a benchmark that starts services (it sets the environment lakehouse.config reads):
+Imported first by a benchmark that starts services (it sets the environment that lakehouse.platform.settings
+reads):
   BENCH_DATA_DIR (default .lakehouse/bench), BENCH_THRIFT_PORT (10500), BENCH_PG_PORT (15932),
   BENCH_UI_PORT (4540); BENCH_KEEP_SERVICES=1 leaves them running afterwards.
 """

@@ -31,7 +31,7 @@ from _bench_env import REPO, keep_services  # the services of the benchmarks (se
 from bench_import import run_measured, say, step_seconds
 
 from lakehouse import services
-from lakehouse.config import load_settings
+from lakehouse.platform.settings import load_settings
 from tests.reference import empty_lake_and_gold
 
 TRANSFORM = "transform (dbt build)"

@@ -32,9 +32,9 @@ import psycopg
 import pyarrow.csv as pacsv
 
 from lakehouse import export, gold, services
-from lakehouse.config import load_settings
 from lakehouse.export import GoldModel
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.settings import load_settings
+from lakehouse.platform.sql import SparkSQL
 
 SCHEMA = "bench_gold"
 ROWS = int(os.environ.get("BENCH_GOLD_ROWS", "1000000"))

@@ -41,8 +41,8 @@ def run_one(rows: int, register: bool) -> dict[str, float]:
         chunks = lambda: line_chunks(world, rows, CHUNK_ROWS)  # noqa: E731
         if register:
             from ingestion.land import Lander
-            from lakehouse.config import load_settings
-            from lakehouse.sql import SparkSQL
+            from lakehouse.platform.settings import load_settings
+            from lakehouse.platform.sql import SparkSQL
 
             item = BatchInput("order_lines", f"bench_{rows}", f"generated://order_lines?rows={rows}",
                               f"bench-{rows}-{time.time()}", chunks)  # fmt: skip

@@ -18,7 +18,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lakehouse import services
-from lakehouse.config import REPO_ROOT, load_settings
+from lakehouse.platform.settings import REPO_ROOT, load_settings
 
 
 def free_port() -> int:

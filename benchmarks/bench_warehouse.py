@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_env import keep_services  # the services of the benchmarks (sets the environment)
 
 from lakehouse import services
-from lakehouse.config import load_settings
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.settings import load_settings
+from lakehouse.platform.sql import SparkSQL
 from tests.warehouse import rawdata
 from tests.warehouse.conftest import WAREHOUSE_SELECTION, reset_lake
 

@@ -14,8 +14,8 @@ import time
 import click
 
 import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
-from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError, cli_group_class
+from lakehouse.platform.errors import LakehouseError, cli_group_class
+from lakehouse.platform.settings import load_settings
 
 PREFECT_UI_PORT = int(os.environ.get("PREFECT_UI_PORT", "4200"))
 FULL = click.option(

@@ -1,7 +1,7 @@
 """Export the project's configuration to the environment before Prefect or dbt are imported.
 
 Prefect reads PREFECT_HOME at import time, dbt reads DBT_* when it starts: both must come from
-lakehouse.config, the one configuration source.
+lakehouse.platform.settings, the one configuration source.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import load_settings
 
 
 def export_settings_to_env() -> None:

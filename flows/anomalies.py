@@ -10,8 +10,8 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.retry import TRANSIENT_RETRIES
-from lakehouse import alerts, reviews
-from lakehouse.config import load_settings
+from lakehouse.anomalies import alerts, reviews
+from lakehouse.platform.settings import load_settings
 
 
 @task(name="pull-reviews", **TRANSIENT_RETRIES)

@@ -27,8 +27,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lakehouse.config import Settings
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL
 
 FINGERPRINTS = "fingerprints.json"
 BATCH_MANIFEST = "raw._batches"

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from lakehouse.errors import LakehouseError, setup_logging
+from lakehouse.platform.errors import LakehouseError, setup_logging
 
 log = logging.getLogger("lakehouse.steps")
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from flows.retry import TRANSIENT_RETRIES
 from ingestion.generate.config import GeneratorConfig
-from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import load_settings
+from lakehouse.platform.sql import SparkSQL
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.report import RunReport
 from lakehouse import maintenance
-from lakehouse.config import Settings, load_settings
-from lakehouse.errors import LakehouseError
-from lakehouse.runlock import pipeline_lock
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.runlock import pipeline_lock
+from lakehouse.platform.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """The pipeline flows: the full run of `make run`, and the scheduled runs that compose the same steps.
 
-Every flow that writes to the lake takes the pipeline lock first (lakehouse.runlock): runs never overlap.
+Every flow that writes to the lake takes the pipeline lock first (lakehouse.platform.runlock): runs never
+overlap.
 `python -m flows --help` lists the commands; flows/deployments.py schedules them.
 """
 
@@ -29,8 +30,8 @@ from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
 from flows.transform import run_dbt, transform
 from lakehouse import export, services
-from lakehouse.config import load_settings
-from lakehouse.runlock import pipeline_lock
+from lakehouse.platform.runlock import pipeline_lock
+from lakehouse.platform.settings import load_settings
 
 
 @task(name="services-up", **TRANSIENT_RETRIES)

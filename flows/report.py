@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL
 
 # (label, SQL) for the rows-per-layer table; a table a run has not built yet is reported as absent.
 LAYER_COUNTS = (

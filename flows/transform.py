@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from prefect import flow, get_run_logger
 
 from flows import changes, console
-from lakehouse import dbt_thrift
-from lakehouse.config import REPO_ROOT, load_settings
-from lakehouse.errors import LakehouseError, first_line
+from lakehouse.platform import dbt_thrift
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import REPO_ROOT, load_settings
 
 
 @dataclass

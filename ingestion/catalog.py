@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from ingestion import manifest
 from ingestion.contract import SOURCES, Source
 from ingestion.rawzone import RawZone
-from lakehouse.config import Settings
-from lakehouse.sql import SparkSQL, literal
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL, literal
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def ensure_lake(spark: SparkSQL, zone: RawZone, schema: str = "raw") -> None:
     up) and by every landing, so any subset of sources builds (a lake of imported files only, of master
     data only, or of nothing)."""
     from ingestion.enrich.lookups import ensure_lookup_tables
-    from lakehouse.reviews import ensure_lake_table
+    from lakehouse.anomalies.reviews import ensure_lake_table
 
     ensure_tables(spark, zone, schema, set(SOURCES))
     if schema == "raw":  # the pipeline's lake (a landing into another schema is a test's or a sandbox's)

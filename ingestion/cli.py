@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from lakehouse.config import ConfigError, Settings, load_settings
-from lakehouse.errors import LakehouseError, cli_group_class, setup_logging
+from lakehouse.platform.errors import LakehouseError, cli_group_class, setup_logging
+from lakehouse.platform.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("ingestion.cli")
 
@@ -92,7 +92,7 @@ def _landing_options(func):
 def _land(settings: Settings, inputs, raw_uri, ingest_date, force) -> None:
     from ingestion.land import Lander
     from ingestion.rawzone import RawZone, default_raw_uri
-    from lakehouse.sql import SparkSQL
+    from lakehouse.platform.sql import SparkSQL
 
     with SparkSQL(settings) as spark:
         lander = Lander(
@@ -204,7 +204,7 @@ def demo(settings: Settings, out: Path | None, raw_uri, ingest_date, force, **kw
 def batches(settings: Settings, status: str | None, source: str | None) -> None:
     """List the batch manifest (raw._batches)."""
     from ingestion import manifest
-    from lakehouse.sql import SparkSQL
+    from lakehouse.platform.sql import SparkSQL
 
     with SparkSQL(settings) as spark:
         records = manifest.read(spark, "raw")

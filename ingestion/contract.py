@@ -135,7 +135,7 @@ def source(name: str) -> Source:
     try:
         return SOURCES[name]
     except KeyError:
-        from lakehouse.errors import LakehouseError
+        from lakehouse.platform.errors import LakehouseError
 
         known = ", ".join(SOURCES)
         raise LakehouseError(f"unknown source {name!r}: expected one of {known}") from None

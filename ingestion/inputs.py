@@ -15,7 +15,7 @@ from ingestion.contract import SOURCES
 from ingestion.land import BatchInput, check_batch_id
 from ingestion.rawzone import open_filesystem
 from ingestion.readers import COMPRESSIONS, FORMATS, checksum, read_file
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 

@@ -31,8 +31,8 @@ from ingestion.contract import LANDING_ORDER, SOURCES, source
 from ingestion.manifest import FAILED, RUNNING, SUCCEEDED, BatchRecord
 from ingestion.rawzone import RawZone
 from ingestion.readers import BadFile
-from lakehouse.errors import LakehouseError, first_line
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.sql import SparkSQL
 
 log = logging.getLogger(__name__)
 

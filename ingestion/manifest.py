@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from lakehouse.sql import SparkSQL, literal
+from lakehouse.platform.sql import SparkSQL, literal
 
 TABLE = "_batches"
 HISTORY = "_batch_history"

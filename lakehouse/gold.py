@@ -11,8 +11,8 @@ Layout (one PostgreSQL database, embedded or GOLD_DATABASE_URL):
 Roles: ``gold_writer`` (the pipeline: export and ``dbt --target gold``; owns the three schemas) and
 ``gold_reader`` (BI tools: ``select`` on ``gold`` only, no access to the other schemas, no temp tables, and
 ``update`` of ``gold.anomaly_reviews.review_status``/``review_note`` as its only write; every such change is
-recorded in ``gold.anomaly_review_history`` by a trigger, the audit trail lakehouse/reviews.py copies into
-the lake). Their passwords come
+recorded in ``gold.anomaly_review_history`` by a trigger, the audit trail lakehouse/anomalies/reviews.py
+copies into the lake). Their passwords come
 from GOLD_WRITER_PASSWORD / GOLD_READER_PASSWORD or are generated once and kept in the data directory.
 :func:`ensure_gold` creates or repairs all of it, idempotently, as the database owner.
 """
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import logging
 
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
-from lakehouse.pgurl import PgUrl
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.pgurl import PgUrl
+from lakehouse.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 

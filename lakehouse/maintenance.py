@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL
 
 log = logging.getLogger(__name__)
 

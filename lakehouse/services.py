@@ -28,8 +28,8 @@ from xml.sax.saxutils import escape
 
 import psutil
 
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -668,7 +668,7 @@ class Postgres:
             return False
 
     def admin_url(self, database: str | None = None) -> str:
-        from lakehouse.pgurl import PgUrl
+        from lakehouse.platform.pgurl import PgUrl
 
         url = self.s.gold_url
         return url if database is None else str(PgUrl.parse(url).with_(database=database))

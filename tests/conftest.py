@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Must happen before lakehouse.config is used anywhere: every process the tests start inherits it.
+# Must happen before lakehouse.platform.settings is used anywhere: every process the tests start inherits it.
 os.environ["LAKEHOUSE_DATA_DIR"] = os.environ.get(
     "LAKEHOUSE_TEST_DATA_DIR", str(REPO / ".lakehouse" / "pytest")
 )
@@ -30,8 +30,8 @@ os.environ.pop("GOLD_DATABASE_URL", None)
 os.environ.pop("GOLD_PG_PASSWORD", None)
 
 from lakehouse import services  # noqa: E402
-from lakehouse.config import Settings, load_settings  # noqa: E402
-from lakehouse.errors import setup_logging  # noqa: E402
+from lakehouse.platform.errors import setup_logging  # noqa: E402
+from lakehouse.platform.settings import Settings, load_settings  # noqa: E402
 from tests.reference import REFERENCE_SIZES, lake_state  # noqa: E402
 
 
@@ -54,7 +54,7 @@ def lake(settings: Settings):
 @pytest.fixture
 def spark(lake: Settings):
     """A Thrift SQL client on the session's Spark Thrift Server."""
-    from lakehouse.sql import SparkSQL
+    from lakehouse.platform.sql import SparkSQL
 
     with SparkSQL(lake) as client:
         yield client

@@ -6,7 +6,7 @@ to its state and the cluster run must equal it.
 
 from __future__ import annotations
 
-from lakehouse.config import Settings
+from lakehouse.platform.settings import Settings
 
 # The reference run: one small dataset, through the whole pipeline, from an empty lake and gold.
 REFERENCE_SIZES = {
@@ -34,7 +34,7 @@ LAKE_CHECKS = {
 
 def lake_state(settings: Settings) -> dict[str, tuple]:
     """LAKE_CHECKS read through the Thrift server of ``settings``."""
-    from lakehouse.sql import SparkSQL
+    from lakehouse.platform.sql import SparkSQL
 
     with SparkSQL(settings) as spark:
         return {name: tuple(spark.query(sql)[0]) for name, sql in LAKE_CHECKS.items()}
@@ -50,7 +50,7 @@ def empty_lake_and_gold(settings: Settings) -> None:
     import psycopg
 
     from flows import changes
-    from lakehouse.sql import SparkSQL
+    from lakehouse.platform.sql import SparkSQL
 
     with SparkSQL(settings) as spark:
         for schema in LAKE_SCHEMAS:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError, setup_logging
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError, setup_logging
+from lakehouse.platform.settings import load_settings
+from lakehouse.platform.sql import SparkSQL
 
 
 def main() -> int:

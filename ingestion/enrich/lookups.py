@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ingestion.enrich.ipcountry import country_of
 from ingestion.enrich.useragents import parse_user_agent
-from lakehouse.sql import SparkSQL, literal
+from lakehouse.platform.sql import SparkSQL, literal
 
 log = logging.getLogger(__name__)
 

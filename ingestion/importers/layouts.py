@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.conform import normalise
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
 
 BUILTIN_DIR = Path(__file__).parent / "layouts"
 TARGETS = (

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from lakehouse.sql import SparkSQL, literal
+from lakehouse.platform.sql import SparkSQL, literal
 
 FACT = "marts.fct_order_lines"
 FACT_COLUMNS = {
@@ -131,7 +131,7 @@ def detect(end: date = DETECTION_END, *extra: str) -> subprocess.CompletedProces
 @pytest.fixture(scope="module")
 def anomaly_lake(lake):
     """A lake holding only the small fact above (and the review events table, empty)."""
-    from lakehouse.reviews import ensure_lake_table
+    from lakehouse.anomalies.reviews import ensure_lake_table
 
     with SparkSQL(lake) as spark:
         reset_lake(spark)

@@ -17,8 +17,9 @@ from email.message import Message
 import psycopg
 import pytest
 
-from lakehouse import alerts, export, gold, reviews
-from lakehouse.config import load_settings
+from lakehouse import export, gold
+from lakehouse.anomalies import alerts, reviews
+from lakehouse.platform.settings import load_settings
 from tests.anomalies.conftest import DETECTION_END, add_lines, detect, line, training_stats
 from tests.ports import free_port
 
@@ -171,7 +172,7 @@ def test_alert_without_smtp_is_logged_and_does_not_fail(detected, lake, caplog):
     add_lines(detected, [spike("P4", SPIKE_DAY + timedelta(days=3))])
     detect()
     settings = load_settings({"ALERT_SMTP_HOST": ""})
-    with caplog.at_level("WARNING", logger="lakehouse.alerts"):
+    with caplog.at_level("WARNING", logger="lakehouse.anomalies.alerts"):
         alert = alerts.alert_new_anomalies(settings)
     assert alert.count == 1 and alert.delivered_to == []
     assert "not mailed" in caplog.text

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ingestion.enrich import refresh_lookups
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.sql import SparkSQL
 from tests.warehouse import rawdata
 from tests.warehouse.conftest import reset_lake, run_dbt
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from lakehouse.config import load_settings
 from lakehouse.dashboard import Superset
+from lakehouse.platform.settings import load_settings
 from tests.ports import free_port
 
 from .browser import ensure_chromium

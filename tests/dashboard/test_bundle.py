@@ -6,8 +6,8 @@ import re
 
 import yaml
 
-from lakehouse.config import REPO_ROOT
 from lakehouse.dashboard import BUNDLE_DIR, DASHBOARD_SLUG, MASKED_PASSWORD
+from lakehouse.platform.settings import REPO_ROOT
 
 GOLD_MODELS = REPO_ROOT / "models" / "gold"
 

@@ -19,9 +19,9 @@ from dbt.events.types import JinjaLogWarning, LogStartLine, NodeFinished
 from dbt_common.events.base_types import msg_from_base_event
 
 from flows import console
-from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError
-from lakehouse.runlock import pipeline_lock
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.runlock import pipeline_lock
+from lakehouse.platform.settings import load_settings
 from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,7 +105,7 @@ def test_step_lines_warnings_and_the_log(tmp_path):
         console.step("transform (dbt build)", "40 models, tests 90 passed / 0 failed", 62.3)
         console.step("export gold", "failed", 1.5, ok=False)
         console.say("postgres: started (pid 1) at 127.0.0.1:5432")
-        logging.getLogger("lakehouse.sql").info("spark sql: select 1")
+        logging.getLogger("lakehouse.platform.sql").info("spark sql: select 1")
         logging.getLogger("ingestion.land").warning("batch x has 3 unreadable rows:\nrow 1\nrow 2")
         try:
             raise LakehouseError("Another pipeline run is active")

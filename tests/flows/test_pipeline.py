@@ -27,10 +27,10 @@ import psycopg
 import pytest
 
 from lakehouse import services
-from lakehouse.config import REPO_ROOT
-from lakehouse.errors import LakehouseError
 from lakehouse.export import gold_totals
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import REPO_ROOT
+from lakehouse.platform.sql import SparkSQL
 from tests.reference import REFERENCE_SIZES, lake_state
 
 pytestmark = pytest.mark.integration

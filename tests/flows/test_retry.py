@@ -11,9 +11,9 @@ from tenacity import stop_after_attempt
 
 from flows.retry import TRANSIENT_RETRIES, is_transient
 from lakehouse import services
-from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import load_settings
+from lakehouse.platform.sql import SparkSQL
 
 
 def closed_port() -> int:

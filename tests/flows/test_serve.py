@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from lakehouse.config import REPO_ROOT
+from lakehouse.platform.settings import REPO_ROOT
 from tests.ports import free_port
 
 pytestmark = pytest.mark.integration

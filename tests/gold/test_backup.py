@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from lakehouse import backup, export
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
 
 pytestmark = pytest.mark.integration
 

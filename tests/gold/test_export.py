@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from lakehouse import export, gold
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
 
 pytestmark = pytest.mark.integration
 

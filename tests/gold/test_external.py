@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from lakehouse import backup, export, gold
-from lakehouse.config import load_settings
+from lakehouse.platform.settings import load_settings
 from lakehouse.services import Postgres
 from tests.ports import free_port
 

@@ -34,8 +34,8 @@ import psycopg
 import pytest
 
 from ingestion.generate.online_retail import generate_lines, write_ii_csv, write_old_csv, write_old_xlsx
-from lakehouse.config import REPO_ROOT
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.settings import REPO_ROOT
+from lakehouse.platform.sql import SparkSQL
 from tests.importing.expected import Expected, expected_figures
 
 pytestmark = pytest.mark.integration

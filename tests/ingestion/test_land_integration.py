@@ -20,8 +20,8 @@ from ingestion.importers.online_retail import import_inputs
 from ingestion.inputs import file_inputs
 from ingestion.land import Lander
 from ingestion.rawzone import RawZone
-from lakehouse.errors import LakehouseError
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.sql import SparkSQL
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingestion"

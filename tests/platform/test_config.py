@@ -10,9 +10,17 @@ from argparse import Namespace
 
 import pytest
 
-from lakehouse import config
-from lakehouse.config import VARIABLES, ConfigError, DbtTarget, Settings, SparkMode, ThriftAuth, load_settings
-from lakehouse.errors import LakehouseError
+from lakehouse.platform import settings as config
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import (
+    VARIABLES,
+    ConfigError,
+    DbtTarget,
+    Settings,
+    SparkMode,
+    ThriftAuth,
+    load_settings,
+)
 
 
 def test_defaults_bind_to_loopback_and_live_under_the_data_dir(monkeypatch, tmp_path):

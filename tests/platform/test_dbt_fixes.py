@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.config import REPO_ROOT
+from lakehouse.platform.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 SCHEMA = "pt_fixes"
@@ -26,7 +26,7 @@ SCHEMA = "pt_fixes"
 
 @pytest.fixture(scope="module")
 def project(lake) -> Path:
-    from lakehouse.sql import SparkSQL
+    from lakehouse.platform.sql import SparkSQL
 
     root = lake.data_dir / "dbt_fixture_project"
     shutil.rmtree(root, ignore_errors=True)

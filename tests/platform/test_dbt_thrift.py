@@ -1,4 +1,5 @@
-"""lakehouse.dbt_thrift against the real Thrift server: dbt's cancel from another thread while a query polls.
+"""lakehouse.platform.dbt_thrift against the real Thrift server: dbt's cancel from another thread while a
+query polls.
 
 This is what `dbt build --fail-fast` does when a test fails while other nodes still run (it once turned the
 flows' failing-test story into a bare `TSocket read 0 bytes`).
@@ -12,8 +13,8 @@ import time
 
 import pytest
 
-from lakehouse import dbt_thrift
-from lakehouse.sql import SparkSQL
+from lakehouse.platform import dbt_thrift
+from lakehouse.platform.sql import SparkSQL
 
 pytestmark = pytest.mark.integration
 

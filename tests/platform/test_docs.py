@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from lakehouse.cli import main
-from lakehouse.config import REPO_ROOT
+from lakehouse.platform.settings import REPO_ROOT
 
 
 def test_readme_configuration_table_matches_the_code():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.config import REPO_ROOT
+from lakehouse.platform.settings import REPO_ROOT
 
 BIN = Path(sys.executable).parent
 

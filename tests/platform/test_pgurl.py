@@ -1,11 +1,11 @@
-"""lakehouse.pgurl: the one parser and writer of PostgreSQL URLs (our logic, no server needed)."""
+"""lakehouse.platform.pgurl: the one parser and writer of PostgreSQL URLs (our logic, no server needed)."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-from lakehouse.pgurl import PgUrl
+from lakehouse.platform.pgurl import PgUrl
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from lakehouse.config import load_settings
-from lakehouse.errors import LakehouseError
-from lakehouse.runlock import pipeline_lock
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.runlock import pipeline_lock
+from lakehouse.platform.settings import load_settings
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def hold_lock_in_child(data_dir, seconds: float) -> subprocess.Popen:
     code = textwrap.dedent(f"""
         import os, time
         os.environ["LAKEHOUSE_DATA_DIR"] = {str(data_dir)!r}
-        from lakehouse.config import load_settings
-        from lakehouse.runlock import pipeline_lock
+        from lakehouse.platform.settings import load_settings
+        from lakehouse.platform.runlock import pipeline_lock
         with pipeline_lock(load_settings()):
             print("locked", flush=True)
             time.sleep({seconds})

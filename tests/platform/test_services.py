@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from lakehouse import services
-from lakehouse.config import load_settings
+from lakehouse.platform.settings import load_settings
 from lakehouse.services import pg_bin_dir
 from tests.ports import free_port
 

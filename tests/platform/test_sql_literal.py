@@ -1,4 +1,4 @@
-"""lakehouse.sql.literal on the real Spark: what goes in as a literal comes back the same."""
+"""lakehouse.platform.sql.literal on the real Spark: what goes in as a literal comes back the same."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lakehouse.sql import literal
+from lakehouse.platform.sql import literal
 
 pytestmark = pytest.mark.integration
 

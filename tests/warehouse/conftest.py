@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.sql import SparkSQL
 from tests.warehouse import rawdata
 
 LAKE_SCHEMAS = ["raw", "staging", "intermediate", "snapshots", "marts", "seeds", "analytics"]

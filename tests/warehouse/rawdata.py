@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from ingestion.contract import SOURCES
-from lakehouse.sql import SparkSQL, literal
+from lakehouse.platform.sql import SparkSQL, literal
 
 RAW_SCHEMA = "raw"
 

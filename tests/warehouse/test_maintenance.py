@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.errors import LakehouseError
-from lakehouse.runlock import pipeline_lock
-from lakehouse.sql import SparkSQL
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.runlock import pipeline_lock
+from lakehouse.platform.sql import SparkSQL
 
 integration = pytest.mark.integration
 

@@ -145,7 +145,7 @@ def test_a_currency_column_wins_over_the_declared_currency(tmp_path: Path) -> No
     ],
 )
 def test_a_wrong_declaration_in_a_mapping_file_is_one_line(tmp_path: Path, extra: str, message: str) -> None:
-    from lakehouse.errors import LakehouseError
+    from lakehouse.platform.errors import LakehouseError
 
     with pytest.raises(LakehouseError, match=message) as err:
         load_layouts([_mapping(tmp_path, extra)])

@@ -27,9 +27,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ConfigError(LakehouseError, ValueError):
@@ -557,7 +557,7 @@ class Settings:
         """libpq URL of the gold database (external or embedded)."""
         if not self.pg_embedded:
             return self.typed.GOLD_DATABASE_URL
-        from lakehouse.pgurl import PgUrl
+        from lakehouse.platform.pgurl import PgUrl
 
         typed = self.typed
         return str(PgUrl(typed.GOLD_PG_HOST, self.pg_port, typed.GOLD_PG_USER, self.pg_password,
@@ -566,7 +566,7 @@ class Settings:
     # ---------- dbt
     def dbt_env(self) -> dict[str, str]:
         """Environment for dbt (and every child process): what profiles.yml reads through env_var()."""
-        from lakehouse.pgurl import PgUrl
+        from lakehouse.platform.pgurl import PgUrl
 
         url = PgUrl.parse(self.gold_url)
         env = {
@@ -624,8 +624,9 @@ def env_example() -> str:
     """``.env.example``: every variable, commented out at its default, with its meaning."""
     lines = [
         "# Configuration of the lakehouse. Copy to `.env` (repository root) and uncomment what you change.",
-        "# Order: environment variables > .env > these defaults. Generated from lakehouse/config.py by",
-        "# `python -m lakehouse config --format env > .env.example`; a test keeps it current.",
+        "# Order: environment variables > .env > these defaults. Generated from the fields of",
+        "# lakehouse/platform/settings.py by `python -m lakehouse config --format env > .env.example`;",
+        "# a test keeps it current.",
     ]
     for name, (default, doc) in VARIABLES.items():
         lines.append("")

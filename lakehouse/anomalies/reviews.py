@@ -17,11 +17,11 @@ import logging
 from datetime import UTC, datetime
 
 from lakehouse import gold
-from lakehouse.anomaly_types import ANOMALY_TYPES
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
+from lakehouse.anomalies.registry import ANOMALY_TYPES
 from lakehouse.gold import GOLD_SCHEMA, HISTORY_TABLE, MARTS_SCHEMA, REVIEW_TABLE
-from lakehouse.sql import SparkSQL, literal
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL, literal
 
 log = logging.getLogger(__name__)
 

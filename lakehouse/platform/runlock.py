@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import Settings
 
 
 def lock_path(settings: Settings) -> Path:

@@ -15,8 +15,8 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 

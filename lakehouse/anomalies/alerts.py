@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from lakehouse.anomaly_types import ANOMALY_TYPES, BY_NAME
-from lakehouse.config import Settings
-from lakehouse.errors import LakehouseError, first_line
-from lakehouse.sql import SparkSQL, literal
+from lakehouse.anomalies.registry import ANOMALY_TYPES, BY_NAME
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL, literal
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""The anomaly types the warehouse detects, in one registry: the alert e-mail (lakehouse/alerts.py) and the
-review loop (lakehouse/reviews.py) both read it. A new detector adds its mart here."""
+"""The anomaly types the warehouse detects, in one registry: the alert e-mail (lakehouse/anomalies/alerts.py)
+and the review loop (lakehouse/anomalies/reviews.py) both read it. A new detector adds its mart here."""
 
 from __future__ import annotations
 
