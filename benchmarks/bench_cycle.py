@@ -32,7 +32,7 @@ from bench_import import run_measured, say, step_seconds
 
 from lakehouse import services
 from lakehouse.platform.settings import load_settings
-from tests.reference import empty_lake_and_gold
+from tests.support.reference import empty_lake_and_gold
 
 TRANSFORM = "transform (dbt build)"
 

@@ -34,7 +34,7 @@ from _bench_env import REPO, keep_services  # the services of the benchmarks (se
 from ingestion.generate.online_retail import II_FILE_LINES, generate_lines, write_ii_csv
 from lakehouse import services
 from lakehouse.platform.settings import load_settings
-from tests.reference import empty_lake_and_gold
+from tests.support.reference import empty_lake_and_gold
 
 LINES = int(os.environ.get("BENCH_IMPORT_LINES", str(II_FILE_LINES)))
 STEP = re.compile(r"^\s+(?P<step>.+?)\s{2}.*\((?P<seconds>[\d.]+) s\)$")

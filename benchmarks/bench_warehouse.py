@@ -36,8 +36,8 @@ from _bench_env import keep_services  # the services of the benchmarks (sets the
 from lakehouse import services
 from lakehouse.platform.settings import load_settings
 from lakehouse.platform.sql import SparkSQL
-from tests.warehouse import rawdata
-from tests.warehouse.conftest import WAREHOUSE_SELECTION, reset_lake
+from tests.support import rawdata
+from tests.support.warehouse import WAREHOUSE_SELECTION, reset_lake
 
 FACT_ROWS = int(os.environ.get("BENCH_FACT_ROWS", "2000000"))
 BATCH_ROWS = int(os.environ.get("BENCH_BATCH_ROWS", "10000"))

@@ -32,7 +32,7 @@ os.environ.pop("GOLD_PG_PASSWORD", None)
 from lakehouse import services  # noqa: E402
 from lakehouse.platform.errors import setup_logging  # noqa: E402
 from lakehouse.platform.settings import Settings, load_settings  # noqa: E402
-from tests.reference import REFERENCE_SIZES, lake_state  # noqa: E402
+from tests.support.reference import REFERENCE_SIZES, lake_state  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +75,7 @@ def empty_lake_and_gold(lake: Settings):
     whole-pipeline story calls to start from nothing, whatever other modules left behind."""
     from functools import partial
 
-    from tests.reference import empty_lake_and_gold as empty
+    from tests.support.reference import empty_lake_and_gold as empty
 
     return partial(empty, lake)
 

@@ -20,8 +20,8 @@ import pytest
 from lakehouse import export, gold
 from lakehouse.anomalies import alerts, reviews
 from lakehouse.platform.settings import load_settings
-from tests.anomalies.conftest import DETECTION_END, add_lines, detect, line, training_stats
-from tests.ports import free_port
+from tests.support.anomaly_fact import DETECTION_END, add_lines, detect, line, training_stats
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import pytest
 
 from ingestion.enrich import refresh_lookups
 from lakehouse.platform.sql import SparkSQL
-from tests.warehouse import rawdata
-from tests.warehouse.conftest import reset_lake, run_dbt
+from tests.support import rawdata
+from tests.support.warehouse import reset_lake, run_dbt
 
 pytestmark = pytest.mark.integration
 

@@ -22,12 +22,12 @@ from lakehouse.cluster import Cluster, client_env
 from lakehouse.export import gold_totals
 from lakehouse.platform.settings import REPO_ROOT, load_settings
 from lakehouse.services import Postgres
-from tests.ports import free_port
-from tests.reference import REFERENCE_SIZES, lake_state
+from tests.support.ports import free_port
+from tests.support.reference import REFERENCE_SIZES, lake_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
-# the cluster runs the reference run's dataset (tests/reference.py) through the CLI
+# the cluster runs the reference run's dataset (tests/support/reference.py) through the CLI
 SIZES = [f"--{k.replace('_', '-')}={v}" for k, v in REFERENCE_SIZES.items()]
 
 

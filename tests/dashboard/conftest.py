@@ -7,9 +7,8 @@ import pytest
 
 from lakehouse.dashboard import Superset
 from lakehouse.platform.settings import load_settings
-from tests.ports import free_port
-
-from .browser import ensure_chromium
+from tests.support.browser import ensure_chromium
+from tests.support.ports import free_port
 
 # every gold view the bundle's datasets read, and those that must hold rows for its charts to mean anything
 VIEWS = ("sales_by_region", "order_lines", "countries", "top_products", "customer_order_frequency",

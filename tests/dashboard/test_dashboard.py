@@ -16,8 +16,7 @@ import yaml
 
 from lakehouse import gold, services
 from lakehouse.dashboard import BUNDLE_DIR, HOST, Superset
-
-from .browser import check_dashboard
+from tests.support.browser import check_dashboard
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from flows import console
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.runlock import pipeline_lock
 from lakehouse.platform.settings import load_settings
-from tests.ports import free_port
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

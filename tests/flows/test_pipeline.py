@@ -31,7 +31,7 @@ from lakehouse.export import gold_totals
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import REPO_ROOT
 from lakehouse.platform.sql import SparkSQL
-from tests.reference import REFERENCE_SIZES, lake_state
+from tests.support.reference import REFERENCE_SIZES, lake_state
 
 pytestmark = pytest.mark.integration
 

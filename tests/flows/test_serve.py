@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from lakehouse.platform.settings import REPO_ROOT
-from tests.ports import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from lakehouse import backup, export, gold
 from lakehouse.platform.settings import load_settings
 from lakehouse.services import Postgres
-from tests.ports import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -33,7 +33,7 @@ from ingestion.generate.online_retail import (
     write_old_csv,
     write_old_xlsx,
 )
-from tests.importing.expected import Expected, csv_encoding, expected_figures
+from tests.support.expected import Expected, csv_encoding, expected_figures
 
 D = Decimal
 UK = "United Kingdom"

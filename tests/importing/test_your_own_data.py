@@ -1,6 +1,6 @@
 """Your own data, end to end: files in both UCI layouts through `python -m flows import` into an empty lake.
 
-Every expected figure comes from the files themselves (tests/importing/expected.py reads them with csv and
+Every expected figure comes from the files themselves (tests/support/expected.py reads them with csv and
 openpyxl and applies the documented rules), never from the models. The files are made by the UCI-layout
 generator with the real data sets' quirks: float customer ids, empty customers, C and A invoices, service
 codes, zero prices, quoted descriptions, odd country names, exact duplicates, a byte-order mark, plus lines
@@ -36,7 +36,7 @@ import pytest
 from ingestion.generate.online_retail import generate_lines, write_ii_csv, write_old_csv, write_old_xlsx
 from lakehouse.platform.settings import REPO_ROOT
 from lakehouse.platform.sql import SparkSQL
-from tests.importing.expected import Expected, expected_figures
+from tests.support.expected import Expected, expected_figures
 
 pytestmark = pytest.mark.integration
 

@@ -32,7 +32,7 @@ def test_make_docs_site_shows_one_lineage_from_raw_to_the_dashboards(lake):
     exposure through the gold view and the lake mart it copies to the raw source; a real browser opens it."""
     from playwright.sync_api import sync_playwright
 
-    from tests.dashboard.browser import ensure_chromium
+    from tests.support.browser import ensure_chromium
 
     res = subprocess.run(
         [sys.executable, "-m", "lakehouse", "docs"], cwd=REPO_ROOT, capture_output=True, text=True,

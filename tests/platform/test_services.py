@@ -18,7 +18,7 @@ import pytest
 from lakehouse import services
 from lakehouse.platform.settings import load_settings
 from lakehouse.services import pg_bin_dir
-from tests.ports import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

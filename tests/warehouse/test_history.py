@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from tests.warehouse import rawdata
+from tests.support import rawdata
 
 pytestmark = pytest.mark.integration
 

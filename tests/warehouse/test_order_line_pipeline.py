@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.warehouse import rawdata
+from tests.support import rawdata
 
 pytestmark = pytest.mark.integration
 
