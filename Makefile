@@ -63,7 +63,7 @@ maintenance: setup ## Iceberg table maintenance now (compaction, manifests, expi
 test: setup ## All tests against real Spark/Iceberg/PostgreSQL, linters included (see README: Testing)
 	$(PY) -m pytest
 
-lint: setup ## ruff on the Python code, sqlfluff (dbt templater) on the dbt SQL; starts the services it needs
+lint: setup ## ruff and mypy on the Python code, sqlfluff (dbt templater) on the dbt SQL; starts the services it needs
 	@$(LAKE) lint
 
 format: setup ## Fix what ruff and sqlfluff can fix (the same files `make lint` checks)

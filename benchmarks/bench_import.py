@@ -1,7 +1,7 @@
 """Import benchmark: a user's file of the real Online Retail II size, imported and published on an empty lake.
 
 The file (1,067,371 lines in the Online Retail II layout, UTF-8 CSV with a byte-order mark) is generated with
-the real data set's quirks by ingestion/generate/online_retail.py. Prints `name: value unit` lines:
+the real data set's quirks by ingestion/generate/online_retail/. Prints `name: value unit` lines:
   import_1m_lines                 lines in the file
   import_1m_import_seconds        `python -m ingestion import FILE`: read, derive the master data, land
   import_1m_import_peak_rss_mb    peak RSS of that process (goal: under 1 GB)

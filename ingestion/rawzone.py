@@ -36,7 +36,7 @@ def open_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     try:
         return pafs.FileSystem.from_uri(uri)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        import fsspec
+        import fsspec  # type: ignore[import-untyped]  # no stubs, no py.typed
 
         fs, path = fsspec.core.url_to_fs(uri)
         return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path

@@ -30,7 +30,7 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -161,7 +161,7 @@ def _check_header(header: list[str]) -> None:
         raise BadFile(f"duplicate column names in the header: {', '.join(d or '(empty)' for d in dupes)}")
 
 
-def _read_csv(fs, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+def _read_csv(fs: pafs.FileSystem, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
     header, delimiter = _csv_header(fs, path, encoding)
     read_options = pacsv.ReadOptions(
         column_names=header,
@@ -198,7 +198,7 @@ def _json_value(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _read_jsonl(fs, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+def _read_jsonl(fs: pafs.FileSystem, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
     """Python's json, numbers kept as written (``parse_int=str``): no type inference, lossless."""
     rows: list[dict[str, str | None]] = []
     with fs.open_input_stream(path) as raw:
@@ -242,7 +242,7 @@ def _as_strings(column: pa.Array) -> pa.Array:
         return pa.array([_json_value(v) for v in column.to_pylist()], pa.string())
 
 
-def _read_parquet(fs, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+def _read_parquet(fs: pafs.FileSystem, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
     with fs.open_input_file(path) as handle:
         parquet = pq.ParquetFile(handle)
         for chunk in parquet.iter_batches(batch_size=chunk_rows):
@@ -259,7 +259,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, or an .xlsx encrypted with a pas
 HALF_SECOND = 500_000  # microseconds: date-times, times and durations round to the nearest second
 
 
-def _read_xlsx(fs, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+def _read_xlsx(fs: pafs.FileSystem, path: str, encoding: str, chunk_rows: int) -> Iterator[pa.RecordBatch]:
     """Every worksheet in workbook order, each with its own header row and columns."""
     with _open_seekable(fs, path) as handle:
         _check_zip(handle.read(4))
@@ -319,7 +319,7 @@ def _openpyxl_sheets(handle: IO[bytes]) -> Sheets:
     return ((sheet.title, _openpyxl_rows(sheet)) for sheet in book.worksheets)
 
 
-def _openpyxl_rows(sheet) -> Iterator[Row]:
+def _openpyxl_rows(sheet: Any) -> Iterator[Row]:
     sheet.reset_dimensions()  # do not trust the file's stated size: read every row and cell there is
     yield from sheet.iter_rows(values_only=True)
 

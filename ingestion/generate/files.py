@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs in the dev group
 
 from ingestion.contract import SOURCES
 from ingestion.generate import clickstream, master, orders

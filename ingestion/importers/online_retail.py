@@ -12,9 +12,11 @@ One file gives four batches, all traced to it (``_source_file``, checksum):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -58,7 +60,7 @@ def country_id(name: str, layout: Layout) -> str:
     return normalise(name).upper() or "XX"
 
 
-def _lookup(values: pa.ChunkedArray | pa.Array, fn, out_type: pa.DataType) -> pa.Array:
+def _lookup(values: pa.ChunkedArray | pa.Array, fn: Callable[[Any], Any], out_type: pa.DataType) -> pa.Array:
     """``fn`` applied to each distinct value once, spread back over the rows (a file repeats its codes,
     dates, countries and prices: Python sees thousands of values, never millions of rows)."""
     distinct = pc.unique(values)
@@ -262,7 +264,7 @@ class _Derivation:
         self.result: Derived | None = None
         self.error: BadFile | None = None
 
-    def chunks(self, source: str):
+    def chunks(self, source: str) -> Iterator[pa.RecordBatch]:
         if self.result is None and self.error is None:
             try:
                 self.result = read_and_derive(*self.args)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ _installed = False
 FIRST_POLL_SECONDS = 0.02
 
 
-def _execute_with_polling(self, sql: str, bindings) -> None:
+def _execute_with_polling(self: Any, sql: str, bindings: Sequence[Any] | None) -> None:
     """dbt-spark's `PyhiveConnectionWrapper._execute_with_polling` (1.11), with a doubling poll delay."""
     from dbt.adapters.spark.connections import ThriftState
     from dbt_common.exceptions import DbtDatabaseError, DbtRuntimeError
@@ -93,10 +94,10 @@ class SerializedClient:
         return call
 
 
-def _tolerant(method, what: str):
+def _tolerant(method: Callable[[Any], None], what: str) -> Callable[[Any], None]:
     from thrift.Thrift import TException
 
-    def wrapper(self) -> None:
+    def wrapper(self: Any) -> None:
         try:
             method(self)
         except (TException, EOFError, OSError, UnicodeDecodeError) as exc:
@@ -105,12 +106,12 @@ def _tolerant(method, what: str):
     return wrapper
 
 
-def _marking_broken(execute):
+def _marking_broken(execute: Callable[..., None]) -> Callable[..., None]:
     """Remember on the wrapper that a statement failed other than by a clean SQL error from the server (lost
     transport, timeout, interrupt): such a connection is closed at the end of its node, not kept."""
     from dbt_common.exceptions import DbtDatabaseError
 
-    def wrapper(self, sql: str, bindings=None) -> None:
+    def wrapper(self: Any, sql: str, bindings: Sequence[Any] | None = None) -> None:
         try:
             execute(self, sql, bindings)
         except BaseException as exc:
@@ -121,10 +122,10 @@ def _marking_broken(execute):
     return wrapper
 
 
-def _keeping_session(release):
+def _keeping_session(release: Callable[[Any], None]) -> Callable[[Any], None]:
     """dbt's `release` closes the thread's connection after every node; keep it open unless it is broken."""
 
-    def wrapper(self) -> None:
+    def wrapper(self: Any) -> None:
         with self.lock:
             conn = self.get_if_exists()
         if conn is None or conn.state != "open" or getattr(conn.handle, "broken", False):
@@ -144,16 +145,20 @@ def install() -> None:
 
     original_init = PyhiveConnectionWrapper.__init__
 
-    def __init__(self, handle, *args, **kwargs) -> None:
+    def __init__(self: Any, handle: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, handle, *args, **kwargs)
         client = getattr(handle, "_client", None)
         if client is not None and not isinstance(client, SerializedClient):
             handle._client = SerializedClient(client)
 
-    PyhiveConnectionWrapper.__init__ = __init__
-    PyhiveConnectionWrapper._execute_with_polling = _execute_with_polling
-    PyhiveConnectionWrapper.execute = _marking_broken(PyhiveConnectionWrapper.execute)
-    SparkConnectionManager.release = _keeping_session(SparkConnectionManager.release)
-    PyhiveConnectionWrapper.cancel = _tolerant(PyhiveConnectionWrapper.cancel, "cancelling")
-    PyhiveConnectionWrapper.close = _tolerant(PyhiveConnectionWrapper.close, "closing")
+    patches: list[tuple[type, str, Callable[..., Any]]] = [
+        (PyhiveConnectionWrapper, "__init__", __init__),
+        (PyhiveConnectionWrapper, "_execute_with_polling", _execute_with_polling),
+        (PyhiveConnectionWrapper, "execute", _marking_broken(PyhiveConnectionWrapper.execute)),
+        (SparkConnectionManager, "release", _keeping_session(SparkConnectionManager.release)),
+        (PyhiveConnectionWrapper, "cancel", _tolerant(PyhiveConnectionWrapper.cancel, "cancelling")),
+        (PyhiveConnectionWrapper, "close", _tolerant(PyhiveConnectionWrapper.close, "closing")),
+    ]
+    for cls, name, function in patches:  # setattr: mypy does not let a method be assigned to
+        setattr(cls, name, function)
     _installed = True

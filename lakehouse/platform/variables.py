@@ -1,0 +1,282 @@
+"""Every variable of the project in one typed model (:class:`LakehouseConfig`): its type, its default and
+its meaning, in the order of the README's configuration table and ``.env.example``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lakehouse.platform.values import (
+    Accepts,
+    Choice,
+    Count,
+    Days,
+    DbtTarget,
+    Flag,
+    LogLevel,
+    Memory,
+    Port,
+    Rows,
+    Seconds,
+    SparkConf,
+    SparkMode,
+    ThriftAuth,
+    WholeSeconds,
+    as_text,
+)
+
+
+class LakehouseConfig(BaseModel):
+    """Every setting of the project, typed. Field order is the order of the README table and
+    ``.env.example``; each field's description is its documentation there."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    LAKEHOUSE_DATA_DIR: str = Field(
+        ".lakehouse",
+        description=(
+            "Everything the project writes: warehouse, metastore, Postgres data, logs, Prefect home. "
+            "Relative paths are relative to the repository."
+        ),
+    )
+    LAKEHOUSE_RAW_URI: str = Field(
+        "",
+        description=(
+            "Root of the raw (bronze) zone: a local path or a URI (`s3://`, `hdfs://`, `gs://`); "
+            "default `<data dir>/warehouse/raw`."
+        ),
+    )
+    LAKEHOUSE_SPARK: SparkMode = Field(
+        SparkMode.EMBEDDED,
+        description=(
+            "`embedded` starts a local Spark Thrift Server; `external` uses the one at "
+            "SPARK_THRIFT_HOST:SPARK_THRIFT_PORT and starts nothing."
+        ),
+    )
+    SPARK_THRIFT_HOST: str = Field(
+        "127.0.0.1",
+        description=("Host of the Spark Thrift Server (bind address when embedded)."),
+    )
+    SPARK_THRIFT_PORT: Port = Field(10000, description="Port of the Spark Thrift Server.")
+    SPARK_THRIFT_AUTH: ThriftAuth = Field(
+        ThriftAuth.NONE,
+        description=(
+            "PyHive auth: NONE or NOSASL (`cluster`), LDAP or CUSTOM (`cluster_ldap`); target "
+            "`cluster_kerberos` is KERBEROS."
+        ),
+    )
+    SPARK_THRIFT_SSL: Flag = Field(False, description="Use TLS to the Thrift server (cluster targets).")
+    SPARK_THRIFT_KERBEROS_SERVICE: str = Field(
+        "hive",
+        description=("Kerberos service name (target `cluster_kerberos`)."),
+    )
+    SPARK_THRIFT_USER: str = Field("", description="User name for the `cluster` target (optional).")
+    SPARK_THRIFT_PASSWORD: str = Field(
+        "",
+        description=("Password for the `cluster_ldap` target (LDAP/CUSTOM auth)."),
+    )
+    SPARK_MASTER: str = Field("local[2]", description="Spark master of the embedded server.")
+    SPARK_DRIVER_MEMORY: Memory = Field("2g", description="Driver memory of the embedded server.")
+    SPARK_LOG_LEVEL: LogLevel = Field(
+        LogLevel.WARN,
+        description="Log level of the embedded server's `spark-thrift.log` (statements are always logged).",
+    )
+    SPARK_SHUFFLE_PARTITIONS: Count = Field(
+        4,
+        description=("spark.sql.shuffle.partitions (few on one machine; AQE coalesces)."),
+    )
+    SPARK_UI_PORT: Port = Field(
+        4040,
+        description=("Port of the Spark UI of the embedded server (bound to 127.0.0.1)."),
+    )
+    SPARK_EXTRA_CONF: SparkConf = Field(
+        "",
+        description=(
+            "Extra Spark settings for the embedded server, `key=value` pairs separated by `;` (they "
+            "override the defaults)."
+        ),
+    )
+    CLUSTER_DIR: str = Field(
+        "",
+        description=(
+            "Data directory of `make cluster-up` (its metastore, warehouse, logs); default `<data "
+            "dir>/cluster`."
+        ),
+    )
+    CLUSTER_WORKERS: Count = Field(
+        2,
+        description=("Workers of the local standalone cluster (each its own JVM)."),
+    )
+    CLUSTER_WORKER_CORES: Count = Field(1, description="Cores each worker offers.")
+    CLUSTER_WORKER_MEMORY: Memory = Field(
+        "1g",
+        description=("Memory each worker offers (its executor gets this minus overhead)."),
+    )
+    CLUSTER_MASTER_PORT: Port = Field(
+        7077,
+        description=("Port of the standalone master (`spark://127.0.0.1:<port>`)."),
+    )
+    CLUSTER_MASTER_UI_PORT: Port = Field(
+        8080,
+        description=("Web UI of the master; workers take the next ports."),
+    )
+    CLUSTER_THRIFT_PORT: Port = Field(
+        10001,
+        description=("Port of the Thrift server submitted to the local cluster."),
+    )
+    CLUSTER_UI_PORT: Port = Field(4041, description="Spark UI (and REST API) of that Thrift server.")
+    ICEBERG_JAR: str = Field(
+        "",
+        description=(
+            "Path of an Iceberg Spark runtime jar; default: the jar of the "
+            "`snowpark-connect-deps-iceberg` wheel."
+        ),
+    )
+    ICEBERG_PACKAGES: str = Field(
+        "",
+        description=(
+            "Maven coordinates for spark.jars.packages instead of a jar (needs Maven access), e.g. "
+            "`org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.9.2`."
+        ),
+    )
+    SPARK_START_TIMEOUT: Seconds = Field(
+        180.0,
+        description=("Seconds to wait for the Thrift server to answer."),
+    )
+    ICEBERG_SNAPSHOT_RETENTION_HOURS: Annotated[
+        float, Field(gt=0), Accepts("a number of hours greater than 0")
+    ] = Field(
+        168.0,
+        description=(
+            "Table maintenance keeps Iceberg snapshots this young for time travel (`VERSION AS OF`) and "
+            "expires older ones (the newest always stays); orphan files go after this too, never before 24 "
+            "hours."
+        ),
+    )
+    MAINTENANCE_EVERY_N_RUNS: Rows = Field(
+        48,
+        description=(
+            "Pipeline runs between two Iceberg table maintenances done at the end of a run (besides the "
+            "weekly deployment); `0`: only the weekly one."
+        ),
+    )
+    GOLD_DATABASE_URL: str = Field(
+        "",
+        description=(
+            "libpq URL of an existing PostgreSQL for the gold schema; when set, no PostgreSQL is started."
+        ),
+    )
+    GOLD_PG_HOST: str = Field("127.0.0.1", description="Listen address of the embedded PostgreSQL.")
+    GOLD_PG_PORT: Port = Field(15432, description="TCP port of the embedded PostgreSQL.")
+    GOLD_PG_USER: str = Field("lakehouse", description="Owner role of the embedded PostgreSQL.")
+    GOLD_PG_PASSWORD: str = Field(
+        "",
+        description=(
+            "Password of that role; default: generated on first start and kept in `<data "
+            "dir>/postgres/password` (mode 600)."
+        ),
+    )
+    GOLD_PG_DATABASE: str = Field("lakehouse", description="Database holding the `gold` schema.")
+    PG_START_TIMEOUT: WholeSeconds = Field(60, description="Seconds to wait for PostgreSQL to answer.")
+    GOLD_WRITER_PASSWORD: str = Field(
+        "",
+        description=(
+            "Password of `gold_writer` (the pipeline's role: export and `dbt --target gold`); default: "
+            "generated once and kept in `<data dir>/postgres/gold_writer.password` (mode 600)."
+        ),
+    )
+    GOLD_READER_PASSWORD: str = Field(
+        "",
+        description=(
+            "Password of `gold_reader` (read-only role for BI tools, `make gold-url`); default: "
+            "generated once and kept in `<data dir>/postgres/gold_reader.password` (mode 600)."
+        ),
+    )
+    GOLD_PII_KEY: str = Field(
+        "",
+        description=(
+            "Secret key of the HMAC that replaces PII columns (tagged `pii` in dbt) in gold; default: "
+            "generated once and kept in `<data dir>/postgres/pii.key` (mode 600)."
+        ),
+    )
+    GOLD_BACKUP_DIR: str = Field(
+        "",
+        description=("Where `make backup` writes `pg_dump` files; default `<data dir>/backups`."),
+    )
+    GOLD_BACKUP_KEEP_DAYS: Days = Field(
+        7.0,
+        description=("Backups older than this many days are deleted by `make backup`."),
+    )
+    ALERT_SMTP_HOST: str = Field(
+        "",
+        description=("SMTP server for anomaly alerts; unset: alerts are only logged."),
+    )
+    ALERT_SMTP_PORT: Port = Field(587, description="Its port.")
+    ALERT_SMTP_STARTTLS: Flag = Field(
+        True,
+        description=("Upgrade the SMTP connection with STARTTLS (`true`/`false`)."),
+    )
+    ALERT_SMTP_USER: str = Field("", description="SMTP login (optional).")
+    ALERT_SMTP_PASSWORD: str = Field("", description="SMTP password (with ALERT_SMTP_USER).")
+    ALERT_SMTP_SENDER: str = Field("lakehouse@localhost", description="From address of the alerts.")
+    ALERT_SMTP_RECIPIENTS: str = Field("", description="Comma-separated recipients of the alerts.")
+    ALERT_MAX_ROWS: Rows = Field(
+        50,
+        description=("Flags listed per table in an alert e-mail (the rest are counted)."),
+    )
+    SUPERSET_PORT: Port = Field(
+        8088,
+        description=("Port of `make dashboard` (Apache Superset, bound to 127.0.0.1)."),
+    )
+    SUPERSET_ADMIN_USER: str = Field("admin", description="Superset's admin user.")
+    SUPERSET_ADMIN_PASSWORD: str = Field(
+        "",
+        description=(
+            "Its password; default: generated once, printed by the first `make dashboard` and kept in "
+            "`<data dir>/superset/admin.password` (mode 600)."
+        ),
+    )
+    SUPERSET_SECRET_KEY: str = Field(
+        "",
+        description=(
+            "Key Superset signs sessions and encrypts stored credentials with; default: generated once "
+            "and kept in `<data dir>/superset/secret_key` (mode 600)."
+        ),
+    )
+    SUPERSET_START_TIMEOUT: Seconds = Field(
+        180.0,
+        description=("Seconds to wait for Superset's `/health` to answer."),
+    )
+    DBT_TARGET: DbtTarget = Field(
+        DbtTarget.LOCAL,
+        description=(
+            "dbt target for the lake: `local` (embedded), `cluster`, `cluster_kerberos` or `cluster_ldap`."
+        ),
+    )
+    DBT_SCHEMA: str = Field(
+        "analytics",
+        description=("Default dbt schema on Spark (custom schemas are used as named)."),
+    )
+
+
+FIELDS = LakehouseConfig.model_fields
+
+
+def accepts(name: str) -> str:
+    """What variable ``name`` accepts, in words."""
+    field = FIELDS[name]
+    for marker in field.metadata:
+        if isinstance(marker, Accepts):
+            return marker.text
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, Choice):
+        return "one of " + ", ".join(member.value for member in annotation)
+    return "text"
+
+
+# name -> (default, description), as text: the README's configuration table is generated from it
+# (`python -m lakehouse config`), so documentation and code cannot drift apart.
+VARIABLES: dict[str, tuple[str, str]] = {
+    name: (as_text(field.default), field.description or "") for name, field in FIELDS.items()
+}
