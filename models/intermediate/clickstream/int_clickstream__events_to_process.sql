@@ -88,7 +88,8 @@ kept_event_ids as (
         select event_id from quarantined_events
         where event_id is not null
     {%- else -%}
-    select cast(null as string) as event_id where false
+        select cast(null as string) as event_id
+        where false
     {%- endif %}
 
 ),
@@ -174,13 +175,15 @@ existing_events as (
             on bot_events.session_id = touched.session_id
                 or (bot_events.session_id is null and bot_events.visitor_id = touched.gapless_visitor_id)
     {%- else -%}
-    select
-        {%- for column in kept_columns %}
-        {{ column }},
-        {%- endfor %}
-        'none' as kept_in
-    from incoming_classified
-    where false
+        select
+            {%- for column in kept_columns %}
+                incoming_classified.{{ column }},
+            {%- endfor %}
+            'none' as kept_in
+        from incoming_classified
+        inner join touched
+            on incoming_classified.session_id = touched.session_id
+        where false
     {%- endif %}
 
 ),
