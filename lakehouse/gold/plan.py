@@ -63,16 +63,16 @@ def plan_export(
         and lake_scan.descends_from(table, snapshot, previous.snapshot_id)
         and not lake_scan.removed_rows_since(table, snapshot, previous.snapshot_id)
     )
-    if not incremental_ok or previous is None:
+    if not incremental_ok or previous is None:  # (previous is known when incremental_ok: for mypy)
         # a swap streams the whole table into COPY (stage_swap): counted, summed and masked on the way
         scan = table.scan(snapshot_id=snapshot_id) if snapshot_id else None
         return replace(plan, sum_column=column, scan=scan, expected_rows=lake_scan.snapshot_rows(snapshot))
-    return _upsert_plan(replace(plan, mode=Mode.UPSERT, sum_column=column), table, previous, key)
+    return _upsert_plan(replace(plan, mode=Mode.UPSERT, sum_column=column), table, snapshot, previous, key)
 
 
-def _upsert_plan(plan: Plan, table: Any, previous: ExportState, key: bytes) -> Plan:
+def _upsert_plan(plan: Plan, table: Any, snapshot: Any, previous: ExportState, key: bytes) -> Plan:
     """The rows loaded since the watermark, masked, and the lake's totals to reconcile the merge against."""
-    snapshot, column, model = table.current_snapshot(), plan.sum_column, plan.model
+    column, model = plan.sum_column, plan.model
     changed = f"{WATERMARK_COLUMN} > '{previous.watermark}'"
     data = table.scan(row_filter=changed, snapshot_id=plan.snapshot_id).to_arrow()
     lake_totals = None

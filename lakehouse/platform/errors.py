@@ -1,4 +1,6 @@
-"""Errors the user is meant to read: one line, with what to do. Full detail goes to the log file."""
+"""Errors the user is meant to read: one line, with what to do. Full detail goes to the log file. The
+transient ones (a service down or starting, a connection lost, tables held) have types of their own, so that
+a retry can choose them by type."""
 
 from __future__ import annotations
 
