@@ -31,8 +31,8 @@ import psutil
 import psycopg
 import pyarrow.csv as pacsv
 
-from lakehouse import export, gold, services
-from lakehouse.export import GoldModel
+from lakehouse import gold, services
+from lakehouse.gold import GoldModel, lake_scan, pgcopy, state
 from lakehouse.platform.settings import load_settings
 from lakehouse.platform.sql import SparkSQL
 
@@ -122,9 +122,9 @@ def main() -> None:
                 f"create table {SCHEMA}.{name} using iceberg partitioned by (invoice_month) "
                 f"as {lines_sql(0 if rows == ROWS else ROWS, rows, '2024-02-01 00:00:00')}"
             )
-        data = export.read_lake_table(spark, f"{SCHEMA}.fct_lines_1m")
+        data = lake_scan.read_lake_table(spark, f"{SCHEMA}.fct_lines_1m")
     with psycopg.connect(gold.role_url(settings, gold.WRITER), autocommit=True) as conn:
-        export._ensure_state(conn)
+        state.ensure_state(conn)
         for name in ("fct_lines_1m", "fct_lines_10k"):
             conn.execute(f"drop table if exists gold_marts.{name}")
             conn.execute("delete from gold_marts._export_state where table_name = %s", (name,))
@@ -132,7 +132,7 @@ def main() -> None:
     csv_dir = tempfile.TemporaryDirectory()
     csv = Path(csv_dir.name) / "lines.csv"
     pacsv.write_csv(data, csv, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    columns = ", ".join(f"{f.name} {export.pg_type(f.type)}" for f in data.schema)
+    columns = ", ".join(f"{f.name} {pgcopy.pg_type(f.type)}" for f in data.schema)
     del data
     psql = str(services.pg_bin_dir() / "psql")
     copy_sql = f"\\copy bench_copy.lines from '{csv}' with (format csv)"
@@ -140,7 +140,7 @@ def main() -> None:
     export_runs, copy_runs = [], []
     for _ in range(REPEAT):
         # lake -> gold, until queryable with its keys and indexes
-        export_runs.append(timed_step(settings, lambda: export.export_gold(
+        export_runs.append(timed_step(settings, lambda: gold.export_gold(
             settings, models=[fact_model("fct_lines_1m")], full_refresh=True
         )))  # fmt: skip
         # the practical limit: psql \copy from CSV into a bare table of the same server
@@ -172,11 +172,11 @@ def main() -> None:
     with SparkSQL(settings) as spark:
         spark.execute(f"insert into {SCHEMA}.fct_lines_1m {lines_sql(ROWS, HOURLY, '2024-02-01 01:00:00')}")
     hourly, hourly_s, _cpu = timed_step(
-        settings, lambda: export.export_gold(settings, models=[fact_model("fct_lines_1m")])
+        settings, lambda: gold.export_gold(settings, models=[fact_model("fct_lines_1m")])
     )
     assert hourly[0].mode == "upsert" and hourly[0].changed_rows == HOURLY, hourly
     _result, empty_s, _cpu = timed_step(
-        settings, lambda: export.export_gold(settings, models=[fact_model("fct_lines_10k")])
+        settings, lambda: gold.export_gold(settings, models=[fact_model("fct_lines_10k")])
     )
     print(f"gold_hourly_10k_on_1m_seconds: {hourly_s:.2f} s")
     print(f"gold_10k_into_empty_seconds: {empty_s:.2f} s")

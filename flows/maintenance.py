@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def gold_backup(keep_days: float | None = None) -> str:
     """`pg_dump` of the gold database (custom format, compressed, named by time), keeping `keep_days` of
     backups (default GOLD_BACKUP_KEEP_DAYS)."""
-    from lakehouse import backup
+    from lakehouse.gold import backup
 
     path = backup.backup(load_settings(), keep_days=keep_days)
     get_run_logger().info("gold backup written to %s", path)

@@ -29,7 +29,7 @@ from flows.ingest import (
 from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
 from flows.transform import run_dbt, transform
-from lakehouse import export, services
+from lakehouse import gold, services
 from lakehouse.platform.runlock import pipeline_lock
 from lakehouse.platform.settings import load_settings
 
@@ -46,9 +46,9 @@ def services_up() -> None:
 
 
 @task(name="export-gold", **TRANSIENT_RETRIES)
-def export_gold(full_refresh: bool = False) -> list[export.ExportResult]:
+def export_gold(full_refresh: bool = False) -> list[gold.ExportResult]:
     logger = get_run_logger()
-    results = export.export_gold(load_settings(), full_refresh=full_refresh)
+    results = gold.export_gold(load_settings(), full_refresh=full_refresh)
     for r in results:
         logger.info("gold.%s: %d rows in %.1fs", r.model.name, r.rows, r.seconds)
     return results

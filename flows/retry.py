@@ -1,32 +1,23 @@
-"""Retries with backoff for transient faults only.
+"""Retries with backoff for transient faults only, chosen by the exception's type.
 
-A refused or reset connection to the Thrift server or PostgreSQL, or a service still starting, is worth
-retrying; a data or SQL error is not: it fails at once, with its message.
+A refused or reset connection to the Thrift server or PostgreSQL, a service still starting, or tables that BI
+queries hold is worth retrying; a data or SQL error is not: it fails at once, with its message. Our code
+raises the first kind as ``TransientError`` where it knows the fault (lakehouse/platform/errors.py); a task
+that calls a client library itself meets that library's connection errors, which ``is_connection_fault``
+knows by type (and PostgreSQL's SQLSTATE class), never by their text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prefect.tasks import exponential_backoff
 
-TRANSIENT_MARKERS = (
-    "connection refused",
-    "connection reset",
-    "could not connect",
-    "cannot reach the spark thrift server",
-    "gold database unreachable",
-    "server closed the connection",
-    "the database system is starting up",
-    "the database system is shutting down",
-    "terminating connection due to administrator command",
-    "broken pipe",
-    "tsocket read 0 bytes",
-    "connection timed out",
-)
+from lakehouse.platform.errors import TransientError, is_connection_fault
 
 
-def _chain(exc: BaseException | None):
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -35,23 +26,8 @@ def _chain(exc: BaseException | None):
 
 
 def is_transient(exc: BaseException | None) -> bool:
-    """True when ``exc`` (or what caused it) is a connection-level fault, not a data or SQL error."""
-    from psycopg import errors as pg_errors
-    from thrift.transport.TTransport import TTransportException
-
-    for err in _chain(exc):
-        if isinstance(err, ConnectionError | TTransportException | pg_errors.AdminShutdown):
-            return True
-        if isinstance(err, pg_errors.CannotConnectNow):
-            return True
-        text = str(err).lower()
-        if any(marker in text for marker in TRANSIENT_MARKERS) and not isinstance(err, SyntaxError):
-            # a psycopg OperationalError or our LakehouseError wrapping one; SQL errors never match
-            return isinstance(err, OSError | pg_errors.OperationalError) or type(err).__name__ in (
-                "LakehouseError",
-                "OperationalError",
-            )
-    return False
+    """True when ``exc`` (or what caused it) is a transient fault, not a data or SQL error."""
+    return any(isinstance(err, TransientError) or is_connection_fault(err) for err in _chain(exc))
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:

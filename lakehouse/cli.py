@@ -190,7 +190,7 @@ def gold_setup(settings: Settings) -> None:
 @click.pass_obj
 def backup_cmd(settings: Settings) -> None:
     """pg_dump the gold database (custom format, compressed), delete backups past the retention."""
-    from lakehouse import backup
+    from lakehouse.gold import backup
 
     path = backup.backup(settings)
     click.echo(f"backup: {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -204,7 +204,7 @@ def backup_cmd(settings: Settings) -> None:
 @click.pass_obj
 def restore_cmd(settings: Settings, backup_file: Path | None, database: str) -> None:
     """Restore a backup (default: the newest) into a NEW database."""
-    from lakehouse import backup
+    from lakehouse.gold import backup
 
     used = backup.restore(settings, database, backup_file)
     click.echo(f"restored {used.name} into database {database}")

@@ -95,7 +95,7 @@ def prefect_harness():
 class ReferenceRun:
     report: object  # flows.report.RunReport
     lake: dict[str, tuple]  # lake_state() after the run
-    gold: dict[str, tuple]  # lakehouse.export.gold_totals() after the run
+    gold: dict[str, tuple]  # lakehouse.gold.gold_totals() after the run
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +104,7 @@ def reference_run(lake: Settings, empty_lake_and_gold, prefect_harness) -> Refer
     the whole-pipeline stories compare with (the flows' fault tests converge to it, the cluster run must
     equal it). Run once per session, whichever module asks first; the lake is left in that state."""
     from flows.pipeline import pipeline
-    from lakehouse.export import gold_totals
+    from lakehouse.gold import gold_totals
 
     empty_lake_and_gold()
     report = pipeline(**REFERENCE_SIZES)

@@ -4,7 +4,7 @@
   ``gold.anomaly_reviews`` (status NEW), the table BI users may update (status and note only). Existing
   rows are never touched, so a review survives every re-export.
 - Each update there is recorded by a trigger in ``gold.anomaly_review_history`` (who, when, from, to;
-  lakehouse/gold.py).
+  lakehouse/gold/roles.py).
 - :func:`pull_reviews` (before each detection run): copies the history rows the lake does not have yet into
   the Iceberg table ``raw.anomaly_review_events`` (append-only, one INSERT = one Iceberg commit, so a killed
   run leaves nothing half-copied and the next run copies what is missing). dbt derives the current status

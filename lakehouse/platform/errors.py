@@ -1,13 +1,63 @@
-"""Errors the user is meant to read: one line, with what to do. Full detail goes to the log file."""
+"""Errors the user is meant to read: one line, with what to do. Full detail goes to the log file. The
+transient ones (a service down or starting, a connection lost, tables held) have types of their own, so that
+a retry can choose them by type."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
 
 
 class LakehouseError(Exception):
     """An expected failure. ``str(err)`` is the one-line message shown to the user."""
+
+
+class TransientError(LakehouseError):
+    """A fault of the moment, not of the data or the SQL: a service down, starting or restarting, a connection
+    that broke, tables that other sessions hold. The same call may succeed later: the flows' retry policy
+    (flows/retry.py) retries exactly these, and the connection faults of client libraries
+    (``is_connection_fault``)."""
+
+
+class ServiceUnavailable(TransientError):
+    """A service (the Spark Thrift Server, the gold database) cannot be reached or takes no connections."""
+
+
+class ConnectionLost(TransientError):
+    """A connection that was open broke during a statement (the server stopped, the network reset it)."""
+
+
+class LockTimeout(TransientError):
+    """Other sessions held what a statement must lock for longer than it waits (BI queries during a swap)."""
+
+
+# PostgreSQL's SQLSTATEs of a server going away or not there yet: admin shutdown, crash shutdown, starting up
+_SERVER_GOING = ("57P01", "57P02", "57P03")
+
+
+def is_connection_fault(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by a socket or a client library (Thrift, psycopg), is a fault of the
+    connection: refused, reset, timed out, closed by a server that stops, or a server still starting. Never an
+    error of a statement's SQL or data: PostgreSQL reports those with SQLSTATEs outside the classes taken
+    here."""
+    if isinstance(
+        exc, ConnectionError | TimeoutError
+    ):  # refused, reset, aborted, broken pipe; socket timeouts
+        return True
+    from psycopg import OperationalError
+    from thrift.transport.TTransport import TTransportException
+
+    if isinstance(exc, TTransportException):
+        return True
+    if isinstance(exc, OperationalError):
+        # no SQLSTATE: the client never had or lost its connection; class 08: a connection exception
+        state = exc.sqlstate
+        return state is None or state.startswith("08") or state in _SERVER_GOING
+    return False
 
 
 def first_line(text: str, limit: int = 300) -> str:
@@ -34,7 +84,7 @@ def setup_logging(log_dir: Path, name: str = "lakehouse") -> Path:
     return log_file
 
 
-def cli_group_class():
+def cli_group_class() -> type[click.Group]:
     """A click Group class that turns LakehouseError into `error: <one line>` and exit 1 (the full
     detail goes to the log), and Ctrl-C into exit 130: every CLI of the project uses it."""
     import sys
@@ -42,7 +92,7 @@ def cli_group_class():
     import click
 
     class LakehouseGroup(click.Group):
-        def invoke(self, ctx: click.Context):
+        def invoke(self, ctx: click.Context) -> Any:
             try:
                 return super().invoke(ctx)
             except LakehouseError as exc:

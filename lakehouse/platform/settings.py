@@ -264,7 +264,7 @@ class Settings:
             "GOLD_PG_USER": url.user,
             "GOLD_PG_PASSWORD": url.password,
             "GOLD_PG_DATABASE": url.database,
-            # the `gold` dbt target connects as the pipeline's writer role (lakehouse/gold.py)
+            # the `gold` dbt target connects as the pipeline's writer role (lakehouse/gold/roles.py)
             "GOLD_WRITER_PASSWORD": self.kept_secret("GOLD_WRITER_PASSWORD", "gold_writer.password"),
             "PREFECT_HOME": str(self.prefect_home),
             "LAKEHOUSE_DATA_DIR": str(self.data_dir),

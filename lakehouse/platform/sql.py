@@ -7,7 +7,6 @@ send SQL to the Thrift server named by the configuration (embedded or a cluster'
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,7 +14,13 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.errors import (
+    ConnectionLost,
+    LakehouseError,
+    ServiceUnavailable,
+    first_line,
+    is_connection_fault,
+)
 from lakehouse.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,30 +56,21 @@ def spark_error_message(exc: BaseException) -> str:
     return line.removeprefix("Error running query: ")
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """Connection refused/reset while the server starts or restarts; not SQL errors."""
-    if isinstance(exc, ConnectionError | socket.timeout):
-        return True
-    from thrift.transport.TTransport import TTransportException
-
-    return isinstance(exc, TTransportException)
-
-
 class SparkSQL:
     """A small client: ``execute`` for statements, ``query`` for rows. One connection, reused."""
 
-    def __init__(self, settings: Settings, schema: str = "default"):
+    def __init__(self, settings: Settings, schema: str = "default") -> None:
         self.settings = settings
         self.schema = schema
-        self._conn = None
+        self._conn: Any = None  # a PyHive connection
 
     @retry(
-        retry=retry_if_exception(_is_transient),
+        retry=retry_if_exception(is_connection_fault),  # refused or reset while the server (re)starts
         stop=stop_after_delay(60),
         wait=wait_exponential(multiplier=0.5, max=5),
         reraise=True,
     )
-    def _connect(self):
+    def _connect(self) -> Any:
         from pyhive import hive
 
         s = self.settings
@@ -94,13 +90,13 @@ class SparkSQL:
         return hive.connect(**kwargs)
 
     @property
-    def conn(self):
+    def conn(self) -> Any:
         if self._conn is None:
             try:
                 self._conn = self._connect()
             except Exception as exc:
                 log.error("thrift connection failed", exc_info=True)
-                raise LakehouseError(
+                raise ServiceUnavailable(
                     f"Cannot reach the Spark Thrift Server at {self.settings.thrift_host}:"
                     f"{self.settings.thrift_port} ({first_line(str(exc))}): run `make up`."
                 ) from exc
@@ -108,11 +104,21 @@ class SparkSQL:
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
-        cur = self.conn.cursor()
+        """A cursor, closed after use; a transport that breaks meanwhile raises ``ConnectionLost``."""
         try:
-            yield cur
-        finally:
-            cur.close()
+            cur = self.conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+        except Exception as exc:
+            if isinstance(exc, LakehouseError) or not is_connection_fault(exc):
+                raise
+            log.error("thrift connection lost", exc_info=True)
+            raise ConnectionLost(
+                f"Lost the connection to the Spark Thrift Server at {self.settings.thrift_host}:"
+                f"{self.settings.thrift_port} ({first_line(str(exc))}): is it still running (`make status`)?"
+            ) from exc
 
     def _run(self, sql: str, fetch: bool) -> list[tuple]:
         from pyhive.exc import Error as HiveError
@@ -152,5 +158,5 @@ class SparkSQL:
     def __enter__(self) -> SparkSQL:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

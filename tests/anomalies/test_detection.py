@@ -17,7 +17,7 @@ from email.message import Message
 import psycopg
 import pytest
 
-from lakehouse import export, gold
+from lakehouse import gold
 from lakehouse.anomalies import alerts, reviews
 from lakehouse.platform.settings import load_settings
 from tests.support.anomaly_fact import DETECTION_END, add_lines, detect, line, training_stats
@@ -190,11 +190,9 @@ def in_gold(detected, lake):
         for table in ("anomaly_reviews", "anomaly_review_history"):
             conn.execute(f"drop table if exists gold.{table} cascade")
     detect(LATER_END)
-    models = [
-        m for m in export.gold_models(lake.dbt_target_path / "manifest.json") if m.name in ANOMALY_MARTS
-    ]
+    models = [m for m in gold.gold_models(lake.dbt_target_path / "manifest.json") if m.name in ANOMALY_MARTS]
     assert sorted(m.name for m in models) == sorted(ANOMALY_MARTS)
-    export.export_gold(lake, models=models)
+    gold.export_gold(lake, models=models)
     with psycopg.connect(lake.gold_url) as conn:
         exported = conn.execute(
             "select (select count(*) from gold_marts.anomalies) "

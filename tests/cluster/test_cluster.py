@@ -19,7 +19,7 @@ import pytest
 
 from lakehouse import services
 from lakehouse.cluster import Cluster, client_env
-from lakehouse.export import gold_totals
+from lakehouse.gold import gold_totals
 from lakehouse.platform.settings import REPO_ROOT, load_settings
 from lakehouse.services import Postgres
 from tests.support.ports import free_port

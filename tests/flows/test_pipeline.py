@@ -27,7 +27,7 @@ import psycopg
 import pytest
 
 from lakehouse import services
-from lakehouse.export import gold_totals
+from lakehouse.gold import gold_totals
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import REPO_ROOT
 from lakehouse.platform.sql import SparkSQL

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from lakehouse import gold
-from lakehouse.export import GoldModel, gold_models
+from lakehouse.gold import GoldModel, gold_models
 
 SCHEMA = "gold_test"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lakehouse import backup, export
+from lakehouse import gold
+from lakehouse.gold import backup
 from lakehouse.platform.errors import LakehouseError
 
 pytestmark = pytest.mark.integration
@@ -36,7 +37,7 @@ def test_backup_change_restore_compare(
     settings = type(lake)({**lake.values, "GOLD_BACKUP_DIR": str(tmp_path / "backups")})
     lakefix.write_things(10)
     lakefix.merge_lines(0, 100, "b1", "2024-02-01 00:00:00")
-    export.export_gold(settings, models=models)
+    gold.export_gold(settings, models=models)
     original = contents(settings.gold_url)
 
     # an old backup past the retention, and one within it

@@ -10,7 +10,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from lakehouse import export, gold
+from lakehouse import gold
+from lakehouse.gold import lake_scan, pii, reconcile
 from lakehouse.platform.errors import LakehouseError
 
 pytestmark = pytest.mark.integration
@@ -44,22 +45,22 @@ def test_manifest_drives_keys_indexes_pii_and_mode(models):
 def test_export_twice_gives_identical_gold_and_incremental_takes_only_changes(lake, lakefix, models, writer):
     lakefix.write_things(20)
     lakefix.merge_lines(0, 300, "b1", "2024-02-01 00:00:00")
-    first = {r.model.name: r for r in export.export_gold(lake, models=models)}
+    first = {r.model.name: r for r in gold.export_gold(lake, models=models)}
     assert {n: (r.mode, r.rows) for n, r in first.items()} == {
         "dim_things": ("swap", 20), "fct_lines": ("swap", 300),
     }  # fmt: skip
     before = gold_state(writer)
 
-    again = export.export_gold(lake, models=models)
+    again = gold.export_gold(lake, models=models)
     assert {r.mode for r in again} == {"unchanged"}
     assert gold_state(writer) == before
-    full = export.export_gold(lake, models=models, full_refresh=True)
+    full = gold.export_gold(lake, models=models, full_refresh=True)
     assert {r.mode for r in full} == {"swap"}
     assert gold_state(writer) == before
 
     # an hourly batch: 50 changed lines and 100 new ones; only those 150 travel
     lakefix.merge_lines(250, 150, "b2", "2024-02-01 01:00:00", amount_factor=3)
-    hourly = {r.model.name: r for r in export.export_gold(lake, models=models)}
+    hourly = {r.model.name: r for r in gold.export_gold(lake, models=models)}
     assert (hourly["fct_lines"].mode, hourly["fct_lines"].changed_rows) == ("upsert", 150)
     assert hourly["fct_lines"].rows == 400
     assert hourly["dim_things"].mode == "unchanged"
@@ -67,7 +68,7 @@ def test_export_twice_gives_identical_gold_and_incremental_takes_only_changes(la
     expected = sum(Decimal(str((i % 5 + 1) * 1.5 * (3 if i >= 250 else 1))) for i in range(400))
     assert lake_rows == (400, expected)
     incremental_state = gold_state(writer)
-    export.export_gold(lake, models=models, full_refresh=True)
+    gold.export_gold(lake, models=models, full_refresh=True)
     assert gold_state(writer) == incremental_state  # incremental == full load
     watermark = writer.execute(
         "select watermark from gold_marts._export_state where table_name = 'fct_lines'"
@@ -86,15 +87,15 @@ def test_appended_batches_reconcile_from_the_change_and_a_missed_row_fails(
 ):
     fact = [m for m in models if m.name == "fct_lines"]
     lakefix.append_lines(0, 300, "b1", "2024-02-01 00:00:00")
-    export.export_gold(lake, models=fact)
+    gold.export_gold(lake, models=fact)
     lakefix.append_lines(300, 40, "b2", "2024-02-01 01:00:00")
     lakefix.append_lines(340, 10, "b3", "2024-02-01 02:00:00")
 
     def no_table_scan(*_args):  # append-only since the last export: the lake table is not read in full
         raise AssertionError("the whole lake table was read")
 
-    monkeypatch.setattr(export, "arrow_totals", no_table_scan)
-    (hourly,) = export.export_gold(lake, models=fact)
+    monkeypatch.setattr(reconcile, "arrow_totals", no_table_scan)
+    (hourly,) = gold.export_gold(lake, models=fact)
     assert (hourly.mode, hourly.changed_rows, hourly.rows) == ("upsert", 50, 350)
     expected = sum(Decimal(str((i % 5 + 1) * 1.5)) for i in range(350))
     assert Decimal(hourly.reconciled["sum"]) == expected
@@ -110,25 +111,25 @@ def test_appended_batches_reconcile_from_the_change_and_a_missed_row_fails(
     lakefix.append_lines(350, 5, "late", "2024-01-15 00:00:00")
     lakefix.append_lines(355, 5, "b4", "2024-02-01 03:00:00")
     with pytest.raises(LakehouseError, match=r"Reconciliation failed for fct_lines: lake has 360 rows"):
-        export.export_gold(lake, models=fact)
+        gold.export_gold(lake, models=fact)
     assert fingerprint(writer, "fct_lines") == before
-    (repaired,) = export.export_gold(lake, models=fact, full_refresh=True)
+    (repaired,) = gold.export_gold(lake, models=fact, full_refresh=True)
     assert (repaired.mode, repaired.rows) == ("swap", 360)
 
 
 def test_pii_is_hashed_and_never_reaches_gold(lake, lakefix, models, writer):
     lakefix.write_things(5)
-    export.export_gold(lake, models=[m for m in models if m.name == "dim_things"])
+    gold.export_gold(lake, models=[m for m in models if m.name == "dim_things"])
     rows = writer.execute(
         "select customer_name, email from gold_marts.dim_things order by thing_id"
     ).fetchall()
     flat = [v for row in rows for v in row]
     assert all(len(v) == 32 and "@" not in v and "Name" not in v for v in flat)
     assert len(set(flat)) == 10  # distinct values stay distinct: countable and joinable
-    key = export.pii_key(lake)
+    key = pii.pii_key(lake)
     assert (
         rows[0][1]
-        == export.mask_pii(__import__("pyarrow").table({"email": ["user0@example.com"]}), ["email"], key)
+        == pii.mask_pii(__import__("pyarrow").table({"email": ["user0@example.com"]}), ["email"], key)
         .column("email")[0]
         .as_py()
     )
@@ -137,31 +138,31 @@ def test_pii_is_hashed_and_never_reaches_gold(lake, lakefix, models, writer):
 def test_failed_reconciliation_keeps_previous_gold(lake, lakefix, models, writer, monkeypatch):
     lakefix.write_things(10)
     lakefix.merge_lines(0, 100, "b1", "2024-02-01 00:00:00")
-    export.export_gold(lake, models=models)
+    gold.export_gold(lake, models=models)
     before = gold_state(writer)
     lakefix.write_things(12, price_offset=100)
     lakefix.merge_lines(90, 20, "b2", "2024-02-01 01:00:00", amount_factor=2)
 
-    real = export.arrow_totals
+    real = reconcile.arrow_totals
 
     def lake_has_one_more_row(data, column):  # gold and lake disagree, as after a lost COPY chunk
         count, total = real(data, column)
         return count + 1, total
 
-    monkeypatch.setattr(export, "arrow_totals", lake_has_one_more_row)
+    monkeypatch.setattr(reconcile, "arrow_totals", lake_has_one_more_row)
     with pytest.raises(LakehouseError, match=r"Reconciliation failed for dim_things.*gold left unchanged"):
-        export.export_gold(lake, models=models)
+        gold.export_gold(lake, models=models)
     assert gold_state(writer) == before
     # the fact alone (upsert path): its mismatch is found inside the transaction and rolled back
     with pytest.raises(LakehouseError, match="Reconciliation failed for fct_lines"):
-        export.export_gold(lake, models=[m for m in models if m.name == "fct_lines"])
+        gold.export_gold(lake, models=[m for m in models if m.name == "fct_lines"])
     assert gold_state(writer) == before
     assert writer.execute("select count(*) from pg_tables where schemaname = 'gold_load'").fetchone() == (0,)
     state = writer.execute("select table_name, rows from gold_marts._export_state order by 1").fetchall()
     assert state == [("dim_things", 10), ("fct_lines", 100)]
 
-    monkeypatch.setattr(export, "arrow_totals", real)
-    result = {r.model.name: r.rows for r in export.export_gold(lake, models=models)}
+    monkeypatch.setattr(reconcile, "arrow_totals", real)
+    result = {r.model.name: r.rows for r in gold.export_gold(lake, models=models)}
     assert result == {"dim_things": 12, "fct_lines": 110}
 
 
@@ -169,13 +170,13 @@ def test_a_scan_short_of_the_snapshot_row_count_fails(lake, lakefix, models, wri
     # a swap streams the table into COPY; the rows it sent must be the snapshot's own count (table metadata)
     dims = [m for m in models if m.name == "dim_things"]
     lakefix.write_things(10)
-    export.export_gold(lake, models=dims)
+    gold.export_gold(lake, models=dims)
     before = fingerprint(writer, "dim_things")
     lakefix.write_things(12, price_offset=100)
-    real = export._snapshot_rows
-    monkeypatch.setattr(export, "_snapshot_rows", lambda snapshot: real(snapshot) + 1)
+    real = lake_scan.snapshot_rows
+    monkeypatch.setattr(lake_scan, "snapshot_rows", lambda snapshot: real(snapshot) + 1)
     with pytest.raises(LakehouseError, match=r"the lake snapshot holds 13 rows, the scan gave 12;"):
-        export.export_gold(lake, models=dims)
+        gold.export_gold(lake, models=dims)
     assert fingerprint(writer, "dim_things") == before
     assert writer.execute("select count(*) from pg_tables where schemaname = 'gold_load'").fetchone() == (0,)
 
@@ -183,7 +184,7 @@ def test_a_scan_short_of_the_snapshot_row_count_fails(lake, lakefix, models, wri
 def test_bi_query_loop_never_fails_nor_sees_partial_data(lake, lakefix, models, writer, reader):
     lakefix.write_things(20)
     lakefix.merge_lines(0, 1000, "b1", "2024-02-01 00:00:00")
-    export.export_gold(lake, models=models)
+    gold.export_gold(lake, models=models)
     # the BI layer: views over the exported tables, owned by the writer as dbt-postgres makes them
     writer.execute(
         "create view gold.things as select thing_id, price from gold_marts.dim_things where price >= 0"
@@ -219,7 +220,7 @@ def test_bi_query_loop_never_fails_nor_sees_partial_data(lake, lakefix, models, 
         for things, batch, loaded_at in versions:
             lakefix.write_things(things, price_offset=things)
             lakefix.merge_lines(900, 200, batch, loaded_at, amount_factor=things)
-            export.export_gold(lake, models=models)
+            gold.export_gold(lake, models=models)
             time.sleep(0.3)
     finally:
         stop.set()

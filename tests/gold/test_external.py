@@ -8,7 +8,8 @@ import shutil
 import psycopg
 import pytest
 
-from lakehouse import backup, export, gold
+from lakehouse import gold
+from lakehouse.gold import backup
 from lakehouse.platform.settings import load_settings
 from lakehouse.services import Postgres
 from tests.support.ports import free_port
@@ -37,9 +38,9 @@ def test_external_postgres_works_like_the_embedded_one(lake, lakefix, models, fo
     assert not settings.pg_embedded
     lakefix.write_things(8)
     lakefix.merge_lines(0, 50, "b1", "2024-02-01 00:00:00")
-    assert {r.rows for r in export.export_gold(settings, models=models)} == {8, 50}
+    assert {r.rows for r in gold.export_gold(settings, models=models)} == {8, 50}
     lakefix.merge_lines(40, 20, "b2", "2024-02-01 01:00:00", amount_factor=2)
-    result = {r.model.name: (r.mode, r.rows) for r in export.export_gold(settings, models=models)}
+    result = {r.model.name: (r.mode, r.rows) for r in gold.export_gold(settings, models=models)}
     assert result == {"dim_things": ("unchanged", 8), "fct_lines": ("upsert", 60)}
     with psycopg.connect(gold.role_url(settings, gold.READER)) as conn:
         assert conn.execute("select current_database(), current_user").fetchone() == (

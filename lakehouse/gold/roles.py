@@ -4,9 +4,11 @@ Layout (one PostgreSQL database, embedded or GOLD_DATABASE_URL):
 
 - ``gold``        the BI layer: views with friendly names built by dbt-postgres (models/gold), plus
                   ``anomaly_reviews``, the one table BI users may write (its review status only).
-- ``gold_marts``  exact copies of the lake's marts flagged ``meta: {gold: true}`` (lakehouse/export.py),
+- ``gold_marts``  exact copies of the lake's marts flagged ``meta: {gold: true}`` (lakehouse/gold/export.py),
                   PII replaced by keyed hashes; ``_export_state`` holds the export watermarks.
 - ``gold_load``   where the export loads and indexes new tables before swapping them in (empty between runs).
+
+The schema names below (``GOLD_SCHEMA``, ``MARTS_SCHEMA``, ``LOAD_SCHEMA``) are defined here and nowhere else.
 
 Roles: ``gold_writer`` (the pipeline: export and ``dbt --target gold``; owns the three schemas) and
 ``gold_reader`` (BI tools: ``select`` on ``gold`` only, no access to the other schemas, no temp tables, and
@@ -20,10 +22,15 @@ from GOLD_WRITER_PASSWORD / GOLD_READER_PASSWORD or are generated once and kept 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.gold.pgsql import ident, literal, one_row
+from lakehouse.platform.errors import LakehouseError, ServiceUnavailable, first_line
 from lakehouse.platform.pgurl import PgUrl
 from lakehouse.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +65,6 @@ def role_url(settings: Settings, role: str) -> str:
     return str(PgUrl.parse(settings.gold_url).with_(user=role, password=role_password(settings, role)))
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def ensure_gold(settings: Settings) -> None:
     """Create or repair roles, schemas, grants and the review table (idempotent, as the owner URL)."""
     import psycopg
@@ -79,26 +78,25 @@ def ensure_gold(settings: Settings) -> None:
             "and ownership of the database, or create gold_reader/gold_writer yourself (see README)."
         ) from exc
     except psycopg.OperationalError as exc:
-        raise LakehouseError(f"Gold database unreachable: {first_line(str(exc))}") from exc
+        raise ServiceUnavailable(f"Gold database unreachable: {first_line(str(exc))}") from exc
 
 
-def _ensure(conn, settings: Settings) -> None:
-    db = conn.execute("select current_database()").fetchone()[0]
-    me = conn.execute("select current_user").fetchone()[0]
+def _ensure(conn: Connection[Any], settings: Settings) -> None:
+    db, me = one_row(conn, "select current_database(), current_user")
     for role in (WRITER, READER):
-        password = _literal(role_password(settings, role))
+        password = literal(role_password(settings, role))
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
         verb = "alter" if exists else "create"
         conn.execute(
             f"{verb} role {role} with login nosuperuser nocreatedb nocreaterole noinherit password {password}"
         )
     # the owner must be able to hand objects to the writer (PostgreSQL 16+ asks for membership)
-    conn.execute(f"grant {WRITER} to {_ident(me)}")
+    conn.execute(f"grant {WRITER} to {ident(me)}")
     stmts = [
         # nobody but the named roles connects; nobody creates temp tables unless granted
-        f"revoke all on database {_ident(db)} from public",
-        f"grant connect, temporary, create on database {_ident(db)} to {WRITER}",
-        f"grant connect on database {_ident(db)} to {READER}",
+        f"revoke all on database {ident(db)} from public",
+        f"grant connect, temporary, create on database {ident(db)} to {WRITER}",
+        f"grant connect on database {ident(db)} to {READER}",
         f"revoke all on schema public from {READER}",
     ]
     for schema in (GOLD_SCHEMA, MARTS_SCHEMA, LOAD_SCHEMA):
@@ -121,7 +119,7 @@ def _ensure(conn, settings: Settings) -> None:
     log.info("gold roles, schemas and grants in place (database %s)", db)
 
 
-def _ensure_review_table(conn) -> None:
+def _ensure_review_table(conn: Connection[Any]) -> None:
     """The anomaly review table, its audit trail, and the narrow grant that lets BI users review.
 
     Rows are written by the pipeline (writer) with ``insert ... on conflict do nothing`` so a review survives
@@ -131,7 +129,7 @@ def _ensure_review_table(conn) -> None:
     """
     table = f"{GOLD_SCHEMA}.{REVIEW_TABLE}"
     history = f"{GOLD_SCHEMA}.{HISTORY_TABLE}"
-    statuses = ", ".join(_literal(s) for s in REVIEW_STATUSES)
+    statuses = ", ".join(literal(s) for s in REVIEW_STATUSES)
     conn.execute(f"""
         create table if not exists {table} (
             anomaly_id text primary key,

@@ -16,7 +16,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lakehouse.gold import LOAD_SCHEMA
+from lakehouse.gold.roles import LOAD_SCHEMA
 from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.pgurl import PgUrl
 from lakehouse.platform.settings import Settings
