@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from lakehouse import gold
 from lakehouse.anomalies.registry import ANOMALY_TYPES
 from lakehouse.gold import GOLD_SCHEMA, HISTORY_TABLE, MARTS_SCHEMA, REVIEW_TABLE
+from lakehouse.gold.pgsql import one_row
 from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL, literal
@@ -87,7 +88,7 @@ def publish_anomalies(settings: Settings) -> int:
     added = 0
     with psycopg.connect(gold.role_url(settings, gold.WRITER)) as conn, conn.transaction():
         for mart, anomaly_type in ((t.mart, t.name) for t in ANOMALY_TYPES):  # gold copies of the lake marts
-            if conn.execute("select to_regclass(%s)", (f"{MARTS_SCHEMA}.{mart}",)).fetchone()[0] is None:
+            if one_row(conn, "select to_regclass(%s)", (f"{MARTS_SCHEMA}.{mart}",))[0] is None:
                 continue
             cur = conn.execute(
                 f"insert into {GOLD_SCHEMA}.{REVIEW_TABLE} (anomaly_id, anomaly_type, detected_at) "
