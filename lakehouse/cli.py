@@ -241,7 +241,7 @@ def cluster() -> None:
 @click.pass_obj
 def cluster_up(settings) -> None:
     """Start the master, the workers and a Thrift server submitted to them (reusing running ones)."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     Cluster(settings).up(echo=click.echo)
 
@@ -250,7 +250,7 @@ def cluster_up(settings) -> None:
 @click.pass_obj
 def cluster_down(settings) -> None:
     """Stop the cluster's Thrift server, workers, executors and master."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     Cluster(settings).down(echo=click.echo)
 
@@ -259,7 +259,7 @@ def cluster_down(settings) -> None:
 @click.pass_obj
 def cluster_status(settings) -> None:
     """Show the cluster's processes."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     for st in Cluster(settings).status():
         click.echo(str(st))
@@ -270,7 +270,7 @@ def cluster_status(settings) -> None:
 @click.pass_obj
 def cluster_logs(settings, lines: int) -> None:
     """Print the end of the cluster's logs."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     for _name, path in Cluster(settings).log_files().items():
         click.echo(f"==> {path} <==")
@@ -284,7 +284,7 @@ def cluster_env(settings) -> None:
     """Print the exports that point the project at the cluster (for `eval "$(... cluster env)"`)."""
     import shlex
 
-    from lakehouse.cluster import client_env
+    from lakehouse.services.cluster import client_env
 
     for key, value in client_env(settings).items():
         click.echo(f"export {key}={shlex.quote(value)}")
@@ -299,7 +299,7 @@ def dashboard() -> None:
 @click.pass_obj
 def dashboard_up(settings) -> None:
     """Install (first time), set up and start Superset with the dashboard imported (reusing a running one)."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     Superset(settings).up(echo=click.echo)
 
@@ -308,7 +308,7 @@ def dashboard_up(settings) -> None:
 @click.pass_obj
 def dashboard_down(settings) -> None:
     """Stop Superset (no process of it left behind)."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     Superset(settings).down(echo=click.echo)
 
@@ -317,7 +317,7 @@ def dashboard_down(settings) -> None:
 @click.pass_obj
 def dashboard_status(settings) -> None:
     """Show whether Superset runs, where, and its log."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     click.echo(str(Superset(settings).status()))
 
@@ -326,7 +326,7 @@ def dashboard_status(settings) -> None:
 @click.pass_obj
 def dashboard_export(settings) -> None:
     """Write the dashboard as it is in the running Superset back to dashboard/bundle (to commit)."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     Superset(settings).export(echo=click.echo)
 
