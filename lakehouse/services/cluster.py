@@ -26,7 +26,7 @@ import psutil
 
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import Settings, load_settings
-from lakehouse.services.process import kill_tree, launch, pid_alive, port_in_use, processes_under, why_it_died
+from lakehouse.services.process import kill_all, launch, pid_alive, port_in_use, processes_under, why_it_died
 from lakehouse.services.runtime import java_binary, spark_env, spark_home
 from lakehouse.services.service import Echo, Service, ServiceStatus
 from lakehouse.services.spark_thrift import SparkThrift
@@ -221,11 +221,9 @@ class Cluster:
         for worker in reversed(self.workers):
             echo(f"{worker.name}: {worker.stop()}")
         echo(f"master: {self.master.stop()}")
-        strays = self.leftover_jvms()
-        for proc in strays:
-            kill_tree(proc, grace=20)
+        strays = kill_all(self.leftover_jvms(), grace=20)
         if strays:
-            echo(f"stopped {len(strays)} leftover JVM(s) of {self.dir}")
+            echo(f"stopped {strays} leftover JVM(s) of {self.dir}")
 
     def leftover_jvms(self) -> list[psutil.Process]:
         """Java processes started from the cluster's directory (command line or working directory)."""

@@ -131,6 +131,13 @@ def kill_tree(proc: psutil.Process, grace: float = 30) -> None:
     wait_gone(alive, 10)
 
 
+def kill_all(procs: list[psutil.Process], grace: float) -> int:
+    """``kill_tree`` each of ``procs`` (leftovers of a service); returns how many there were."""
+    for proc in procs:
+        kill_tree(proc, grace=grace)
+    return len(procs)
+
+
 def is_running(proc: psutil.Process) -> bool:
     """Alive and not a zombie (an exited process its parent has not reaped yet is gone for us)."""
     try:

@@ -38,7 +38,7 @@ from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.pgurl import PgUrl
 from lakehouse.platform.settings import REPO_ROOT, VARIABLES, Settings
 from lakehouse.services.postgres import Postgres
-from lakehouse.services.process import kill_tree, launch, port_in_use, processes_under
+from lakehouse.services.process import kill_all, launch, port_in_use, processes_under
 from lakehouse.services.service import Echo, Service, State
 
 log = logging.getLogger(__name__)
@@ -304,11 +304,9 @@ class Superset(Service):
 
     def down(self, echo: Echo = print) -> None:
         echo(f"superset: {self.stop()}")
-        strays = self.leftover_processes()
-        for stray in strays:
-            kill_tree(stray, grace=10)
+        strays = kill_all(self.leftover_processes(), grace=10)
         if strays:
-            echo(f"superset: stopped {len(strays)} leftover process(es) of {self.venv}")
+            echo(f"superset: stopped {strays} leftover process(es) of {self.venv}")
 
     def leftover_processes(self) -> list[psutil.Process]:
         """Processes running from Superset's venv (a gunicorn worker whose master was killed, say)."""
