@@ -1,7 +1,7 @@
 """Runs inside Superset's own virtual environment (``<data dir>/superset/venv/bin/python``), started by
-``lakehouse/dashboard.py`` at each ``make dashboard`` whose inputs changed: creates or updates the admin user,
-then imports the dashboard bundle (database, datasets, charts, dashboard) with Superset's asset importer,
-which overwrites every object it names, so the repository's YAML is the truth.
+``lakehouse/services/superset.py`` at each ``make dashboard`` whose inputs changed: creates or updates the
+admin user, then imports the dashboard bundle (database, datasets, charts, dashboard) with Superset's asset
+importer, which overwrites every object it names, so the repository's YAML is the truth.
 
 Secrets arrive in the environment, never on the command line: SUPERSET_ADMIN_USER, SUPERSET_ADMIN_PASSWORD,
 and the gold_reader password as GOLD_READER_PASSWORD (the bundle's database YAML carries a masked URI).

@@ -245,7 +245,7 @@ def cluster() -> None:
 @click.pass_obj
 def cluster_up(settings: Settings) -> None:
     """Start the master, the workers and a Thrift server submitted to them (reusing running ones)."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     Cluster(settings).up(echo=click.echo)
 
@@ -254,7 +254,7 @@ def cluster_up(settings: Settings) -> None:
 @click.pass_obj
 def cluster_down(settings: Settings) -> None:
     """Stop the cluster's Thrift server, workers, executors and master."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     Cluster(settings).down(echo=click.echo)
 
@@ -263,7 +263,7 @@ def cluster_down(settings: Settings) -> None:
 @click.pass_obj
 def cluster_status(settings: Settings) -> None:
     """Show the cluster's processes."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     for st in Cluster(settings).status():
         click.echo(str(st))
@@ -274,7 +274,7 @@ def cluster_status(settings: Settings) -> None:
 @click.pass_obj
 def cluster_logs(settings: Settings, lines: int) -> None:
     """Print the end of the cluster's logs."""
-    from lakehouse.cluster import Cluster
+    from lakehouse.services.cluster import Cluster
 
     for _name, path in Cluster(settings).log_files().items():
         click.echo(f"==> {path} <==")
@@ -288,7 +288,7 @@ def cluster_env(settings: Settings) -> None:
     """Print the exports that point the project at the cluster (for `eval "$(... cluster env)"`)."""
     import shlex
 
-    from lakehouse.cluster import client_env
+    from lakehouse.services.cluster import client_env
 
     for key, value in client_env(settings).items():
         click.echo(f"export {key}={shlex.quote(value)}")
@@ -303,7 +303,7 @@ def dashboard() -> None:
 @click.pass_obj
 def dashboard_up(settings: Settings) -> None:
     """Install (first time), set up and start Superset with the dashboard imported (reusing a running one)."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     Superset(settings).up(echo=click.echo)
 
@@ -312,7 +312,7 @@ def dashboard_up(settings: Settings) -> None:
 @click.pass_obj
 def dashboard_down(settings: Settings) -> None:
     """Stop Superset (no process of it left behind)."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     Superset(settings).down(echo=click.echo)
 
@@ -321,7 +321,7 @@ def dashboard_down(settings: Settings) -> None:
 @click.pass_obj
 def dashboard_status(settings: Settings) -> None:
     """Show whether Superset runs, where, and its log."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     click.echo(str(Superset(settings).status()))
 
@@ -330,7 +330,7 @@ def dashboard_status(settings: Settings) -> None:
 @click.pass_obj
 def dashboard_export(settings: Settings) -> None:
     """Write the dashboard as it is in the running Superset back to dashboard/bundle (to commit)."""
-    from lakehouse.dashboard import Superset
+    from lakehouse.services.superset import Superset
 
     Superset(settings).export(echo=click.echo)
 

