@@ -1,6 +1,6 @@
 """Superset's configuration for `make dashboard` (loaded through SUPERSET_CONFIG_PATH).
 
-Everything machine-specific comes from the environment that ``lakehouse/services/superset.py`` gives every
+Everything machine-specific comes from the environment that ``lakehouse/dashboard.py`` gives every
 Superset process: ``SUPERSET_HOME`` (``<data dir>/superset``: metadata database, uploads) and
 ``SUPERSET_SECRET_KEY`` (from the environment or generated once into ``<data dir>/superset/secret_key``, mode
 600). No path of a machine lives in this file.

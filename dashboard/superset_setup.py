@@ -1,5 +1,5 @@
 """Runs inside Superset's own virtual environment (``<data dir>/superset/venv/bin/python``), started by
-``lakehouse/services/superset.py`` at each ``make dashboard`` whose inputs changed: creates or updates the
+``lakehouse/dashboard.py`` at each ``make dashboard`` whose inputs changed: creates or updates the
 admin user, then imports the dashboard bundle (database, datasets, charts, dashboard) with Superset's asset
 importer, which overwrites every object it names, so the repository's YAML is the truth.
 

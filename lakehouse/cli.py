@@ -303,7 +303,7 @@ def dashboard() -> None:
 @click.pass_obj
 def dashboard_up(settings: Settings) -> None:
     """Install (first time), set up and start Superset with the dashboard imported (reusing a running one)."""
-    from lakehouse.services.superset import Superset
+    from lakehouse.dashboard import Superset
 
     Superset(settings).up(echo=click.echo)
 
@@ -312,7 +312,7 @@ def dashboard_up(settings: Settings) -> None:
 @click.pass_obj
 def dashboard_down(settings: Settings) -> None:
     """Stop Superset (no process of it left behind)."""
-    from lakehouse.services.superset import Superset
+    from lakehouse.dashboard import Superset
 
     Superset(settings).down(echo=click.echo)
 
@@ -321,7 +321,7 @@ def dashboard_down(settings: Settings) -> None:
 @click.pass_obj
 def dashboard_status(settings: Settings) -> None:
     """Show whether Superset runs, where, and its log."""
-    from lakehouse.services.superset import Superset
+    from lakehouse.dashboard import Superset
 
     click.echo(str(Superset(settings).status()))
 
@@ -330,7 +330,7 @@ def dashboard_status(settings: Settings) -> None:
 @click.pass_obj
 def dashboard_export(settings: Settings) -> None:
     """Write the dashboard as it is in the running Superset back to dashboard/bundle (to commit)."""
-    from lakehouse.services.superset import Superset
+    from lakehouse.dashboard import Superset
 
     Superset(settings).export(echo=click.echo)
 

@@ -1,13 +1,13 @@
 """Fixtures of the dashboard tests: gold with pipeline data, Superset started by
-lakehouse/services/superset.py."""
+lakehouse/dashboard.py."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
+from lakehouse.dashboard import Superset
 from lakehouse.platform.settings import load_settings
-from lakehouse.services.superset import Superset
 from tests.support.browser import ensure_chromium
 from tests.support.ports import free_port
 

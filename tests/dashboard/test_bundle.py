@@ -6,8 +6,8 @@ import re
 
 import yaml
 
+from lakehouse.dashboard import BUNDLE_DIR, DASHBOARD_SLUG, MASKED_PASSWORD
 from lakehouse.platform.settings import REPO_ROOT
-from lakehouse.services.superset import BUNDLE_DIR, DASHBOARD_SLUG, MASKED_PASSWORD
 
 GOLD_MODELS = REPO_ROOT / "models" / "gold"
 

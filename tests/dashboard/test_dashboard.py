@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from lakehouse import gold, services
-from lakehouse.services.superset import BUNDLE_DIR, HOST, Superset
+from lakehouse.dashboard import BUNDLE_DIR, HOST, Superset
 from tests.support.browser import check_dashboard
 
 pytestmark = pytest.mark.integration
