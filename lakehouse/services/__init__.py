@@ -2,11 +2,12 @@
 
 The one package that knows how services are launched: ``process`` (ports, PID files, process trees, logs),
 ``runtime`` (Java, Spark, the Iceberg jar), ``service`` (what every service shares), ``spark_thrift``,
-``postgres``, and the two started on their own commands, ``cluster`` (a Spark standalone cluster) and
-``superset`` (the dashboard). ``up`` is idempotent (a running service of ours is reused), waits until each
-service answers, and records PID files under ``<data dir>/run``; ``down`` stops exactly what ``up`` started.
-When configuration points at external services (``LAKEHOUSE_SPARK=external``, ``GOLD_DATABASE_URL``) nothing
-is started, only checked.
+``postgres``, and ``cluster`` (a Spark standalone cluster, started on its own command). Superset, a BI tool on
+gold, builds on this package from ``lakehouse/dashboard.py``.
+
+``up`` is idempotent (a running service of ours is reused), waits until each service answers, and records
+PID files under ``<data dir>/run``; ``down`` stops exactly what ``up`` started. When configuration points at
+external services (``LAKEHOUSE_SPARK=external``, ``GOLD_DATABASE_URL``) nothing is started, only checked.
 """
 
 from __future__ import annotations
