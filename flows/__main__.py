@@ -10,12 +10,21 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
-from lakehouse.platform.errors import LakehouseError, cli_group_class
+from ingestion.generate.config import DEMO_DAYS, GeneratorConfig
+from lakehouse.platform.errors import cli_group_class, name_log_file
 from lakehouse.platform.settings import load_settings
+
+if TYPE_CHECKING:
+    from flows.report import RunReport
+
+F = TypeVar("F", bound=Callable[..., Any])  # a click command, before and after its options
 
 PREFECT_UI_PORT = int(os.environ.get("PREFECT_UI_PORT", "4200"))
 FULL = click.option(
@@ -23,24 +32,14 @@ FULL = click.option(
 )
 
 
-def _run(fn, **kwargs) -> None:
-    """Run a flow with the console for people (call it after Prefect is imported: see console.activate)."""
-    import logging
-
+def _run(fn: Callable[..., RunReport], **kwargs: Any) -> None:
+    """Run a flow with the console for people (call it after Prefect is imported: see console.activate),
+    then print its report. An error is one line naming the log file (the CLI group handles it)."""
     from flows import console
 
-    log_file = console.activate(load_settings().log_dir)
-    try:
-        report = fn(**kwargs)
-    except LakehouseError as exc:
-        logging.getLogger("flows").error("%s", exc, exc_info=True)
-        click.echo(f"error: {exc}  (log: {log_file})", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted  (log: {log_file})", err=True)
-        sys.exit(130)
-    if report is not None and hasattr(report, "text"):
-        click.echo("\n" + report.text())
+    name_log_file(console.activate(load_settings().log_dir))
+    report = fn(**kwargs)
+    click.echo("\n" + report.text())
 
 
 @click.group(cls=cli_group_class())
@@ -49,15 +48,17 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--seed", default=42, show_default=True, help="Seed of the synthetic sources.")
-@click.option("--days", default=30, show_default=True, help="Days of history to generate.")
-@click.option("--lines-per-day", default=5_000, show_default=True)
-@click.option("--sessions-per-day", default=500, show_default=True)
-@click.option("--products", default=500, show_default=True)
-@click.option("--customers", default=1_000, show_default=True)
+@click.option(
+    "--seed", default=GeneratorConfig.seed, show_default=True, help="Seed of the synthetic sources."
+)
+@click.option("--days", default=DEMO_DAYS, show_default=True, help="Days of history to generate.")
+@click.option("--lines-per-day", default=GeneratorConfig.lines_per_day, show_default=True)
+@click.option("--sessions-per-day", default=GeneratorConfig.sessions_per_day, show_default=True)
+@click.option("--products", default=GeneratorConfig.products, show_default=True)
+@click.option("--customers", default=GeneratorConfig.customers, show_default=True)
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
 @FULL
-def run(wait: float, **params) -> None:
+def run(wait: float, **params: Any) -> None:
     """Run the whole pipeline once on the configured services."""
     from flows.pipeline import pipeline  # Prefect configures its console logging on import
 
@@ -99,7 +100,10 @@ def _next_steps() -> None:
 )
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
 @FULL
-def import_(paths, layout, mappings, encoding, wait, full) -> None:  # fmt: skip
+def import_(
+    paths: tuple[str, ...], layout: str | None, mappings: tuple[str, ...], encoding: str, wait: float,
+    full: bool,
+) -> None:  # fmt: skip
     """Import your own files (CSV, Excel .xlsx, JSON lines, Parquet; files, folders or URIs) and take
     them through the warehouse to gold."""
     from flows.pipeline import import_run
@@ -111,7 +115,7 @@ def import_(paths, layout, mappings, encoding, wait, full) -> None:  # fmt: skip
     _next_steps()
 
 
-def _shop(fn):
+def _shop(fn: F) -> F:
     """Options for the simulated shop the scheduled runs replay (flows.ingest.SimulatedShop): its seed and
     sizes must be the ones `make run` generated."""
     from flows.ingest import SimulatedShop
@@ -124,7 +128,7 @@ def _shop(fn):
 @main.command("master-data")
 @_shop
 @FULL
-def master_data(full: bool, **shop) -> None:
+def master_data(full: bool, **shop: Any) -> None:
     """Land the next simulated day of master data, then transform and export."""
     from flows.ingest import SimulatedShop
     from flows.pipeline import master_data_run
@@ -136,7 +140,7 @@ def master_data(full: bool, **shop) -> None:
 @click.option("--hours", default=2, show_default=True, help="Hourly batches to land.")
 @_shop
 @FULL
-def order_lines(hours: int, full: bool, **shop) -> None:
+def order_lines(hours: int, full: bool, **shop: Any) -> None:
     """Land the next hourly order-line batches, then transform and export."""
     from flows.ingest import SimulatedShop
     from flows.pipeline import order_lines_run
@@ -200,7 +204,7 @@ def maintenance(retention_hours: float | None, schemas: tuple[str, ...], wait: f
 
 @main.command()
 @_shop
-def serve(**shop) -> None:
+def serve(**shop: Any) -> None:
     """Serve the scheduled deployments; starts a local Prefect server (UI on 127.0.0.1) unless
     PREFECT_API_URL points at one."""
     env = dict(os.environ)
@@ -247,7 +251,9 @@ def ui() -> None:
         _stop(server)
 
 
-def _start_server(env: dict[str, str], log_name: str = "prefect-server.log"):
+def _start_server(
+    env: dict[str, str], log_name: str = "prefect-server.log"
+) -> tuple[subprocess.Popen[bytes], str, Path]:
     """`prefect server start` on 127.0.0.1:PREFECT_UI_PORT (its own session, output to a log file);
     returns (process, API URL, log file) once the API answers."""
     url = f"http://127.0.0.1:{PREFECT_UI_PORT}/api"
@@ -272,7 +278,7 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
 
 
-def _stop(*procs: subprocess.Popen | None) -> None:
+def _stop(*procs: subprocess.Popen[bytes] | None) -> None:
     """Stop each process and everything it started (the Prefect server runs uvicorn and its services in
     child processes): nothing is left behind."""
     import psutil
@@ -286,7 +292,7 @@ def _stop(*procs: subprocess.Popen | None) -> None:
             proc.wait(timeout=30)
 
 
-def _wait_for_api(url: str, server: subprocess.Popen, log) -> None:
+def _wait_for_api(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     import httpx
 
     deadline = time.monotonic() + 90

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import TracebackType
 
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import load_settings
@@ -37,7 +38,7 @@ def _report_uncaught_as_one_line() -> None:
     status 1), not as a traceback. Importers that catch it see the exception as usual."""
     previous = sys.excepthook
 
-    def hook(kind, exc, tb) -> None:
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if isinstance(exc, LakehouseError):
             print(f"error: {exc}", file=sys.stderr)
         else:

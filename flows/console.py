@@ -14,10 +14,14 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lakehouse.platform.errors import LakehouseError, setup_logging
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 log = logging.getLogger("lakehouse.steps")
 
@@ -36,7 +40,7 @@ class Console:
         self.live = self.stream.isatty() if live is None else live
         self.plain_every = plain_every
         self._lock = threading.RLock()
-        self._progress = None  # the rich Progress while a bar is shown
+        self._progress: Progress | None = None  # the rich Progress while a bar is shown
         encoding = getattr(self.stream, "encoding", None) or "utf-8"
         try:
             "✓✗".encode(encoding)
@@ -64,20 +68,22 @@ class DbtProgress:
     number of nodes selected (dbt's "n of N START" events carry it), one step per finished node. dbt calls
     it from its threads. Use it as a context manager around the invocation."""
 
-    def __init__(self, console: Console | None, label: str, clock=time.monotonic):
+    def __init__(
+        self, console: Console | None, label: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.console, self.label, self.clock = console, label, clock
         self.total = 0
         self.done = 0
         self.failed: list[str] = []
         self._lock = threading.Lock()
-        self._task = None
+        self._task: TaskID | None = None
         self._warnings: dict[tuple[str, str], int] = {}
         self._started = clock()
         self._last_plain = self._started
 
     # ------------------------------------------------------------------------------- dbt's events
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: Any) -> None:  # a dbt EventMsg
         name = event.info.name
         if name == "LogStartLine":
             self.set_total(int(event.data.total))
@@ -103,8 +109,7 @@ class DbtProgress:
             if total <= self.total:
                 return
             self.total = total
-        if self._task is not None:
-            self.console._progress.update(self._task, total=total)
+        self._update_bar(total=total)
 
     def node_finished(self, node: str, status: str) -> None:
         with self._lock:
@@ -114,10 +119,15 @@ class DbtProgress:
         if self.console is None:
             return
         if self._task is not None:
-            self.console._progress.update(self._task, completed=self.done, node=node)
+            self._update_bar(completed=self.done, node=node)
         elif self.clock() - self._last_plain >= self.console.plain_every:
             self._last_plain = self.clock()
             self.console.print(f"  {self.line()}")
+
+    def _update_bar(self, **fields: Any) -> None:
+        progress = self.console._progress if self.console is not None else None
+        if self._task is not None and progress is not None:
+            progress.update(self._task, **fields)
 
     def line(self) -> str:
         """The plain progress line, e.g. ``dbt build: 40/120 nodes, 12 s``."""
@@ -145,11 +155,14 @@ class DbtProgress:
                 progress.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         console = self.console
-        if self._task is not None and console is not None:
+        if console is None:
+            return  # no bar was shown, no warning was counted
+        if self._task is not None:
             with console._lock:
-                console._progress.stop()
+                if console._progress is not None:
+                    console._progress.stop()
                 console._progress = None
             self._task = None
         for (_kind, start), seen in self._warnings.items():

@@ -20,9 +20,14 @@ of a pipeline run every MAINTENANCE_EVERY_N_RUNS runs.
 
 from __future__ import annotations
 
-from prefect.schedules import Cron
+from typing import TYPE_CHECKING, cast
+
+from prefect.schedules import Cron, Schedule
 
 from flows.ingest import SimulatedShop
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
 SCHEDULES = {
     "master-data-daily": "0 6 * * *",
@@ -33,7 +38,7 @@ SCHEDULES = {
 }
 
 
-def deployments(shop: SimulatedShop | None = None) -> list:
+def deployments(shop: SimulatedShop | None = None) -> list[RunnerDeployment]:
     """The deployments; the scheduled ingest runs replay ``shop`` (default: the shop of `make run`)."""
     from flows.maintenance import gold_backup, maintenance_run
     from flows.pipeline import (
@@ -45,11 +50,12 @@ def deployments(shop: SimulatedShop | None = None) -> list:
         recovery_run,
     )
 
-    def cron(name: str) -> list[Cron]:
+    def cron(name: str) -> list[Schedule]:
         return [Cron(SCHEDULES[name], timezone="UTC")]
 
     sim = {"shop": (shop or SimulatedShop()).model_dump()}
-    return [
+    # to_deployment is sync-compatible: called outside an event loop it returns the deployment itself
+    return cast("list[RunnerDeployment]", [
         master_data_run.to_deployment(
             name="master-data-daily", schedules=cron("master-data-daily"), parameters=sim,
             concurrency_limit=1, tags=["daily", "ingest"],
@@ -78,4 +84,4 @@ def deployments(shop: SimulatedShop | None = None) -> list:
             name="import-files", concurrency_limit=1, tags=["manual", "ingest"],
             parameters={"paths": [], "layout": None, "mappings": [], "encoding": "utf-8"},
         ),
-    ]  # fmt: skip
+    ])  # fmt: skip

@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, ConfigDict
 
 from flows.retry import TRANSIENT_RETRIES
-from ingestion.generate.config import GeneratorConfig
+from ingestion.generate.config import DEMO_DAYS, GeneratorConfig
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import load_settings
 from lakehouse.platform.sql import SparkSQL
+
+if TYPE_CHECKING:
+    from ingestion.enrich.lookups import LookupCounts
+    from ingestion.land import LandReport
 
 
 @dataclass(frozen=True)
@@ -23,36 +28,36 @@ class IngestSummary:
     batches_failed: int
     rows_landed: int
 
+    @classmethod
+    def of(cls, report: LandReport) -> IngestSummary:
+        return cls(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+
 
 @task(name="land-files", **TRANSIENT_RETRIES)
-def land_files(paths: list[str], restate: bool = True):
+def land_files(paths: list[str], restate: bool = True) -> LandReport:
     """Land files as raw batches; idempotent (known checksums are skipped, a batch id is replaced),
     so a retry after a dropped connection lands nothing twice. Generated files pass ``restate=False``:
     another dataset under the same batch ids is refused up front, not mixed into the lake."""
     from ingestion.inputs import file_inputs
-    from ingestion.land import Lander
-    from ingestion.rawzone import RawZone, default_raw_uri
+    from ingestion.land import land_inputs
 
-    settings = load_settings()
-    with SparkSQL(settings) as spark:
-        lander = Lander(spark, RawZone(default_raw_uri(settings)), progress=False)  # the console shows steps
-        return lander.land(file_inputs(paths), restate=restate)
+    # progress=False: the console shows steps
+    return land_inputs(load_settings(), file_inputs(paths), restate=restate, progress=False)
 
 
 @flow(name="ingest-demo")
 def ingest_demo(
-    seed: int = 42,
-    days: int = 30,
-    start_date: date = date(2024, 1, 1),
-    products: int = 500,
-    customers: int = 1_000,
-    lines_per_day: int = 5_000,
-    sessions_per_day: int = 500,
+    seed: int = GeneratorConfig.seed,
+    days: int = DEMO_DAYS,
+    start_date: date = GeneratorConfig.start_date,
+    products: int = GeneratorConfig.products,
+    customers: int = GeneratorConfig.customers,
+    lines_per_day: int = GeneratorConfig.lines_per_day,
+    sessions_per_day: int = GeneratorConfig.sessions_per_day,
 ) -> IngestSummary:
     """Generate the synthetic sources for ``days`` days and land them; re-running lands nothing twice
     (same seed, same files, same checksums: skipped)."""
     from ingestion.generate import generate_dataset
-    from ingestion.generate.config import GeneratorConfig
 
     logger = get_run_logger()
     settings = load_settings()
@@ -69,7 +74,7 @@ def ingest_demo(
         for o in report.failed:
             logger.error("batch %s (%s) failed: %s", o.batch_id, o.file, o.error)
         raise LakehouseError(f"{len(report.failed)} batch(es) failed to land; see raw._batches")
-    return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+    return IngestSummary.of(report)
 
 
 # ---------------------------------------------------------------------------------------- scheduled
@@ -122,7 +127,7 @@ def landed_batch_ids() -> set[str]:
         return {r.batch_id for r in manifest.read(spark, "raw") if r.status == "succeeded"}
 
 
-def _day_of(path) -> str:
+def _day_of(path: Path) -> str:
     return path.stem.rsplit("_", 1)[-1][:10]
 
 
@@ -139,7 +144,7 @@ def ingest_master_data(shop: SimulatedShop = DEFAULT_SHOP) -> IngestSummary:
     day = min(_day_of(p) for p in master)
     report = land_files([str(p) for p in master if _day_of(p) == day], restate=False)
     get_run_logger().info("master data of %s: %s", day, report.summary())
-    return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+    return IngestSummary.of(report)
 
 
 @flow(name="ingest-order-lines")
@@ -158,7 +163,7 @@ def ingest_order_lines(shop: SimulatedShop = DEFAULT_SHOP, hours: int = 2) -> In
         return IngestSummary(0, 0, 0, 0)
     report = land_files([str(p) for p in pending], restate=False)
     get_run_logger().info(report.summary())
-    return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+    return IngestSummary.of(report)
 
 
 @flow(name="import-files")
@@ -172,34 +177,21 @@ def import_files(
     a mapping file): four raw batches per file (order lines and the master data derived from them). The
     layout is detected from the columns unless named. A file that cannot be read fails its batches alone;
     the run then fails with one line per file after landing the others."""
-    from pathlib import Path
-
-    from ingestion.importers.layouts import load_layouts
-    from ingestion.importers.online_retail import import_inputs
-    from ingestion.inputs import list_files
-    from ingestion.land import Lander
-    from ingestion.rawzone import RawZone, default_raw_uri
+    from ingestion import imports
 
     logger = get_run_logger()
-    settings = load_settings()
-    layouts = load_layouts([Path(m) for m in mappings or []])
-    files = [f for p in paths for f in list_files(p)]
-    if not files:
-        raise LakehouseError(f"no CSV, Excel, JSON lines or Parquet files under {', '.join(paths)}")
-    inputs = [i for f in files for i in import_inputs(f, layouts, layout, encoding)]
-    with SparkSQL(settings) as spark:
-        report = Lander(spark, RawZone(default_raw_uri(settings)), progress=False).land(inputs)
+    report = imports.import_files(load_settings(), paths, layout, mappings or [], encoding, progress=False)
     logger.info(report.summary())
     if report.failed:
         reasons = {f"{o.file.rsplit('/', 1)[-1]}: {o.error}" for o in report.failed}
         for reason in sorted(reasons):
             logger.error("import failed: %s", reason)
         raise LakehouseError(f"{len(reasons)} import(s) failed: " + "; ".join(sorted(reasons)))
-    return IngestSummary(len(report.succeeded), len(report.skipped), len(report.failed), report.rows)
+    return IngestSummary.of(report)
 
 
 @task(name="enrich-lookups", **TRANSIENT_RETRIES)
-def enrich_lookups():
+def enrich_lookups() -> LookupCounts:
     """Parse the user agents and resolve the IP addresses the lookups have not seen yet (ua-parser, iptocc);
     the clickstream models join these tables. Cheap when nothing is new."""
     from ingestion.enrich.lookups import refresh_lookups

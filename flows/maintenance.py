@@ -6,15 +6,15 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 
 from flows.report import RunReport
+from flows.run import flow_run
 from lakehouse import maintenance
 from lakehouse.platform.errors import LakehouseError
-from lakehouse.platform.runlock import pipeline_lock
 from lakehouse.platform.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -56,35 +56,26 @@ def maintenance_run(
     manifests, expire snapshots older than ``retention_hours`` (default ICEBERG_SNAPSHOT_RETENTION_HOURS),
     remove orphan files. Takes the pipeline lock, so it never runs during a pipeline run (it waits up to
     ``wait_for_lock_seconds`` for one to end). Every table is tried; the run fails at the end if one
-    failed."""
-    from lakehouse import services
-
+    failed (after its report is written)."""
     settings = load_settings()
     logger = get_run_logger()
-    with pipeline_lock(settings, wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Table maintenance run")
-        t0 = time.monotonic()
-        services.up(settings, echo=logger.info)
-        report.step("services up", "ready", time.monotonic() - t0)
+    with flow_run("Table maintenance run", wait_for_lock_seconds, artifact="table-maintenance") as run:
         results = maintenance.maintain(settings, retention_hours, schemas, echo=logger.info)
         _record_maintained(settings)
-        _report(report, results)
-        create_markdown_artifact(
-            markdown=report.markdown(), key="table-maintenance", description=report.title
-        )
+        _report(run.report, results)
     failed = [r for r in results if r.error]
     if failed:
         raise LakehouseError(
             f"Table maintenance failed for {len(failed)} of {len(results)} table(s): "
             f"{failed[0].table}: {failed[0].error}"
         )
-    return report
+    return run.report
 
 
 # ------------------------------------------------------------------------------ after every N runs
 
 
-def _state_file(settings: Settings):
+def _state_file(settings: Settings) -> Path:
     # next to the last build's state: a new (emptied) lake starts counting from zero
     from flows.changes import state_dir
 
@@ -110,9 +101,10 @@ def _record_maintained(settings: Settings) -> None:
     _write_runs_since(settings, 0)
 
 
-def maintain_if_due(
-    report: RunReport, timed: Callable[[RunReport, str, Callable[[], Any], Callable], Any]
-) -> None:
+Timed = Callable[[RunReport, str, Callable[[], Any], Callable[[Any], str]], Any]  # flows.run.timed
+
+
+def maintain_if_due(report: RunReport, timed: Timed) -> None:
     """At the end of a pipeline run, inside its lock: count the run, and when MAINTENANCE_EVERY_N_RUNS runs
     have passed since the last maintenance, maintain the tables as a step of this run (``timed`` is the
     pipeline's step runner). A failure here is logged and never fails the run: its data is already in gold,

@@ -1,20 +1,16 @@
 """The pipeline flows: the full run of `make run`, and the scheduled runs that compose the same steps.
 
-Every flow that writes to the lake takes the pipeline lock first (lakehouse.platform.runlock): runs never
-overlap.
+Every flow that writes to the lake runs in the one skeleton of flows/run.py (the pipeline lock, services up,
+the run report and its artifact): runs never overlap.
 `python -m flows --help` lists the commands; flows/deployments.py schedules them.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+from contextlib import AbstractContextManager
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 
-from flows import console
 from flows.anomalies import alert_anomalies, describe_alert, publish_anomalies, pull_reviews
 from flows.ingest import (
     DEFAULT_SHOP,
@@ -26,23 +22,14 @@ from flows.ingest import (
     ingest_master_data,
     ingest_order_lines,
 )
+from flows.maintenance import maintain_if_due
 from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
-from flows.transform import run_dbt, transform
-from lakehouse import gold, services
-from lakehouse.platform.runlock import pipeline_lock
+from flows.run import Run, flow_run, timed
+from flows.transform import DbtOutcome, run_dbt, transform
+from ingestion.generate.config import DEMO_DAYS, GeneratorConfig
+from lakehouse import gold
 from lakehouse.platform.settings import load_settings
-
-
-@task(name="services-up", **TRANSIENT_RETRIES)
-def services_up() -> None:
-    logger = get_run_logger()
-
-    def echo(message: str) -> None:  # "postgres: started (pid ...) at ...": the flow's log and the console
-        logger.info(message)
-        console.say(message, also_log=False)
-
-    services.up(load_settings(), echo=echo)
 
 
 @task(name="export-gold", **TRANSIENT_RETRIES)
@@ -54,48 +41,32 @@ def export_gold(full_refresh: bool = False) -> list[gold.ExportResult]:
     return results
 
 
-def _timed(report: RunReport, name: str, fn: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
-    """Run one step, add it to the report and print its line (flows/console.py) when it ends."""
-    t0 = time.monotonic()
-    try:
-        value = fn()
-    except BaseException:
-        console.step(name, "failed", time.monotonic() - t0, ok=False)
-        raise
-    result = describe(value)
-    report.step(name, result, time.monotonic() - t0)
-    console.step(name, result, time.monotonic() - t0)
-    return value
-
-
 def _landed(s: IngestSummary) -> str:
     return f"{s.batches_landed} batches landed ({s.rows_landed:,} rows), {s.batches_skipped} skipped"
 
 
-def _refresh(report: RunReport, unit_tests: bool = False, full: bool = False) -> None:
+def _refresh(run: Run, unit_tests: bool = False, full: bool = False) -> None:
     """Enrich, reviews in, transform (detection included), export, BI layer, alert: every run's tail."""
-    _timed(
-        report, "enrich lookups", enrich_lookups,
+    run.step(
+        "enrich lookups", enrich_lookups,
         lambda c: f"{c.new_user_agents} new user agents, {c.new_ip_addresses} new IP addresses",
     )  # fmt: skip
-    _detect(report, unit_tests=unit_tests, full=full)
+    _detect(run, unit_tests=unit_tests, full=full)
 
 
-def _detect(
-    report: RunReport, select: str | None = None, unit_tests: bool = False, full: bool = False
-) -> None:
+def _detect(run: Run, select: str | None = None, unit_tests: bool = False, full: bool = False) -> None:
     """Reviews from gold into the lake, dbt build (all, or ``select``), export, alert on new anomalies."""
-    _timed(report, "pull anomaly reviews", pull_reviews, lambda n: f"{n} review changes from gold")
-    _timed(
-        report, "transform (dbt build)" if select is None else f"transform (dbt build -s {select})",
+    run.step("pull anomaly reviews", pull_reviews, lambda n: f"{n} review changes from gold")
+    run.step(
+        "transform (dbt build)" if select is None else f"transform (dbt build -s {select})",
         lambda: transform(select, unit_tests, full),
         _built,
-    )  # fmt: skip
-    _export(report)
-    _timed(report, "anomaly alert", alert_anomalies, describe_alert)
+    )
+    _export(run)
+    run.step("anomaly alert", alert_anomalies, describe_alert)
 
 
-def _built(o) -> str:
+def _built(o: DbtOutcome) -> str:
     if o.nodes == 0:
         return f"nothing to build ({o.plan})"
     return (
@@ -106,56 +77,51 @@ def _built(o) -> str:
     )
 
 
-def _export(report: RunReport, full_refresh: bool = False) -> None:
-    _timed(
-        report, "export gold", lambda: export_gold(full_refresh),
+def _export(run: Run, full_refresh: bool = False) -> None:
+    run.step(
+        "export gold", lambda: export_gold(full_refresh),
         lambda rs: f"{len(rs)} tables, {sum(r.changed_rows for r in rs):,} rows changed "
         f"({sum(1 for r in rs if r.mode == 'unchanged')} unchanged)",
     )  # fmt: skip
-    _timed(
-        report,
-        "publish anomalies for review",
-        publish_anomalies,
-        lambda n: f"{n} new in gold.anomaly_reviews",
-    )
-    _timed(
-        report, "gold BI layer (dbt build --target gold)", lambda: run_dbt(["build"], target="gold"),
+    run.step("publish anomalies for review", publish_anomalies, lambda n: f"{n} new in gold.anomaly_reviews")
+    run.step(
+        "gold BI layer (dbt build --target gold)", lambda: run_dbt(["build"], target="gold"),
         lambda o: f"{o.count('model', 'success')} views, tests {o.count('test', 'pass')} passed",
     )  # fmt: skip
 
 
-def _finish(report: RunReport) -> RunReport:
-    from flows.maintenance import maintain_if_due  # Iceberg maintenance every MAINTENANCE_EVERY_N_RUNS runs
-
-    maintain_if_due(report, _timed)
+def _finish(report: RunReport) -> None:
+    """Every pipeline run's end, inside its lock: Iceberg maintenance every MAINTENANCE_EVERY_N_RUNS runs,
+    then the rows per layer for the report."""
+    maintain_if_due(report, timed)
     report.counts = layer_counts(load_settings())
-    create_markdown_artifact(markdown=report.markdown(), key="pipeline-summary", description=report.title)
-    return report
+
+
+def _pipeline_run(title: str, wait_for_lock_seconds: float) -> AbstractContextManager[Run]:
+    return flow_run(title, wait_for_lock_seconds, finish=_finish)
 
 
 @flow(name="lakehouse-pipeline")
 def pipeline(
-    seed: int = 42,
-    days: int = 30,
-    lines_per_day: int = 5_000,
-    sessions_per_day: int = 500,
-    products: int = 500,
-    customers: int = 1_000,
+    seed: int = GeneratorConfig.seed,
+    days: int = DEMO_DAYS,
+    lines_per_day: int = GeneratorConfig.lines_per_day,
+    sessions_per_day: int = GeneratorConfig.sessions_per_day,
+    products: int = GeneratorConfig.products,
+    customers: int = GeneratorConfig.customers,
     wait_for_lock_seconds: float = 0,
     full: bool = False,
 ) -> RunReport:
     """One full run: services up, ingest the demo dataset, dbt build, export to gold."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Lakehouse pipeline run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _timed(
-            report, "ingest", lambda: ingest_demo(
+    with _pipeline_run("Lakehouse pipeline run", wait_for_lock_seconds) as run:
+        run.step(
+            "ingest", lambda: ingest_demo(
                 seed=seed, days=days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,
                 products=products, customers=customers,
             ), _landed,
         )  # fmt: skip
-        _refresh(report, full=full)
-        return _finish(report)
+        _refresh(run, full=full)
+    return run.report
 
 
 @flow(name="import")
@@ -169,14 +135,12 @@ def import_run(
 ) -> RunReport:
     """A user's files to gold: services up, import (order lines and the master data derived from them),
     enrich, dbt build, export, BI layer, alert; the same report as the full pipeline run."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Import run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _timed(
-            report, "import files", lambda: import_files(paths, layout, mappings, encoding), _landed
+    with _pipeline_run("Import run", wait_for_lock_seconds) as run:
+        run.step(
+            "import files", lambda: import_files(paths, layout, mappings, encoding), _landed
         )  # fmt: skip
-        _refresh(report, full=full)
-        return _finish(report)
+        _refresh(run, full=full)
+    return run.report
 
 
 @flow(name="master-data")
@@ -184,12 +148,10 @@ def master_data_run(
     shop: SimulatedShop = DEFAULT_SHOP, wait_for_lock_seconds: float = 600, full: bool = False
 ) -> RunReport:
     """Daily: land the next day of master data, then transform (snapshots pick up the changes) and export."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Master data run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _timed(report, "ingest master data", lambda: ingest_master_data(shop), _landed)
-        _refresh(report, full=full)
-        return _finish(report)
+    with _pipeline_run("Master data run", wait_for_lock_seconds) as run:
+        run.step("ingest master data", lambda: ingest_master_data(shop), _landed)
+        _refresh(run, full=full)
+    return run.report
 
 
 @flow(name="order-lines")
@@ -200,34 +162,28 @@ def order_lines_run(
     full: bool = False,
 ) -> RunReport:
     """Every 2 hours: land the next hourly order-line batches, then transform and export."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Order lines run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _timed(report, "ingest order lines", lambda: ingest_order_lines(shop, hours), _landed)
-        _refresh(report, full=full)
-        return _finish(report)
+    with _pipeline_run("Order lines run", wait_for_lock_seconds) as run:
+        run.step("ingest order lines", lambda: ingest_order_lines(shop, hours), _landed)
+        _refresh(run, full=full)
+    return run.report
 
 
 @flow(name="refresh")
 def refresh_run(full: bool = False, wait_for_lock_seconds: float = 600) -> RunReport:
     """What landed since the last build to gold, without landing anything (after `python -m ingestion land`
     or any other landing): enrich, transform what changed (``full``: everything), export, alert."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Refresh run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _refresh(report, full=full)
-        return _finish(report)
+    with _pipeline_run("Refresh run", wait_for_lock_seconds) as run:
+        _refresh(run, full=full)
+    return run.report
 
 
 @flow(name="export")
 def export_run(full_refresh: bool = False, wait_for_lock_seconds: float = 600) -> RunReport:
     """Export the gold marts from the lake as they are, then build the BI layer (no ingest, no transform);
     ``full_refresh`` reloads every table instead of only what changed."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Gold export run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _export(report, full_refresh)
-        return _finish(report)
+    with _pipeline_run("Gold export run", wait_for_lock_seconds) as run:
+        _export(run, full_refresh)
+    return run.report
 
 
 @flow(name="recovery")
@@ -235,19 +191,15 @@ def recovery_run(wait_for_lock_seconds: float = 600) -> RunReport:
     """Daily after master data: re-validate the quarantine against the current master data (a dbt build
     moves rows that now pass into the fact exactly once) and export. The daily full check: dbt's unit tests
     run here too."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Quarantine recovery run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _refresh(report, unit_tests=True)
-        return _finish(report)
+    with _pipeline_run("Quarantine recovery run", wait_for_lock_seconds) as run:
+        _refresh(run, unit_tests=True)
+    return run.report
 
 
 @flow(name="detect-and-alert")
 def detect_and_alert_run(wait_for_lock_seconds: float = 600) -> RunReport:
     """On demand (e.g. after a round of reviews): reviews into the lake, the anomaly models and their tests,
     export, alert. The same steps run inside every transform."""
-    with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
-        report = RunReport("Anomaly detection run")
-        _timed(report, "services up", services_up, lambda _v: "ready")
-        _detect(report, select="tag:anomalies")
-        return _finish(report)
+    with _pipeline_run("Anomaly detection run", wait_for_lock_seconds) as run:
+        _detect(run, select="tag:anomalies")
+    return run.report

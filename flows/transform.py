@@ -11,9 +11,12 @@ same cores (README, "Design decisions").
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from prefect import flow, get_run_logger
 
@@ -22,10 +25,15 @@ from lakehouse.platform import dbt_thrift
 from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.settings import REPO_ROOT, load_settings
 
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]  # what Prefect's get_run_logger returns
+DbtCallback = Callable[[Any], None]  # called with each dbt EventMsg
+
 
 @dataclass
 class DbtOutcome:
-    statuses: Counter = field(default_factory=Counter)  # by resource type and status, e.g. ("test", "pass")
+    statuses: Counter[tuple[str, str]] = field(
+        default_factory=Counter
+    )  # by resource type and status, e.g. ("test", "pass")
     seconds: float = 0.0
     plan: str = ""  # why these nodes (flows/changes.py)
 
@@ -39,10 +47,10 @@ class DbtOutcome:
         )
 
 
-def _node_logger(logger):
+def _node_logger(logger: Logger) -> DbtCallback:
     """A dbt callback: one debug line per finished node in the flow's log (dbt's threads call it)."""
 
-    def log_node(event) -> None:
+    def log_node(event: Any) -> None:
         if event.info.name == "NodeFinished":
             node, result = event.data.node_info, event.data.run_result
             logger.debug("%s %s: %s in %.1fs", node.resource_type, node.node_name, result.status,
@@ -51,7 +59,7 @@ def _node_logger(logger):
     return log_node
 
 
-def dbt_runner(logger, *callbacks):
+def dbt_runner(logger: Logger, *callbacks: DbtCallback) -> Any:  # a dbtRunner
     from dbt.cli.main import dbtRunner
 
     dbt_thrift.install()  # one Thrift session per thread, fast polling, cancel made safe
@@ -72,7 +80,7 @@ def dbt_args(args: list[str], target: str | None) -> list[str]:
     return [args[0], *extra, *args[1:], *(["--target", target] if target else [])]
 
 
-def dbt_failure_summary(results) -> list[str]:
+def dbt_failure_summary(results: Iterable[Any]) -> list[str]:  # dbt's RunResults
     """One line per failed node: its type, name, status and the first meaningful line of its message
     (Spark errors arrive with tens of KB of Java stack; the full text is in dbt's log)."""
     lines = []

@@ -6,22 +6,29 @@ Expected failures print ``error: <one line>`` and exit 1; the detail goes to ``<
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import fields
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from lakehouse.platform.errors import LakehouseError, cli_group_class, setup_logging
 from lakehouse.platform.settings import ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from ingestion.generate.config import GeneratorConfig
+    from ingestion.land import LandReport
+
 log = logging.getLogger("ingestion.cli")
+F = TypeVar("F", bound=Callable[..., Any])  # a click command, before and after its options
 
 
 _Group = cli_group_class()
 
 
-def _dirt_options(func):
+def _dirt_options(func: F) -> F:
     """One ``--dirt-<kind> RATE`` option per kind of dirt (0 turns it off)."""
     from ingestion.generate.config import DirtRates
 
@@ -34,7 +41,7 @@ def _dirt_options(func):
     return func
 
 
-def _generator_options(func):
+def _generator_options(func: F) -> F:
     from ingestion.generate.config import GeneratorConfig
 
     d = GeneratorConfig()
@@ -64,18 +71,20 @@ def _generator_options(func):
     return _dirt_options(func)
 
 
-def _config(kw: dict):
+def _config(kw: dict[str, Any]) -> GeneratorConfig:
     from ingestion.generate.config import DirtRates, GeneratorConfig
 
     dirt = DirtRates(**{f.name: kw.pop(f"dirt_{f.name}") for f in fields(DirtRates)})
     start = kw.pop("start_date")
     try:
-        return GeneratorConfig(start_date=start.date() if start else date(2024, 1, 1), dirt=dirt, **kw)
+        return GeneratorConfig(
+            start_date=start.date() if start else GeneratorConfig.start_date, dirt=dirt, **kw
+        )
     except ValueError as exc:
         raise LakehouseError(str(exc)) from exc
 
 
-def _landing_options(func):
+def _landing_options(func: F) -> F:
     opts = [
         click.option("--raw-uri", help="Raw zone root (URI or path); default LAKEHOUSE_RAW_URI or "
                      "<warehouse>/raw."),
@@ -89,18 +98,8 @@ def _landing_options(func):
     return func
 
 
-def _land(settings: Settings, inputs, raw_uri, ingest_date, force) -> None:
-    from ingestion.land import Lander
-    from ingestion.rawzone import RawZone, default_raw_uri
-    from lakehouse.platform.sql import SparkSQL
-
-    with SparkSQL(settings) as spark:
-        lander = Lander(
-            spark,
-            RawZone(raw_uri or default_raw_uri(settings)),
-            ingest_date=ingest_date.strftime("%Y-%m-%d") if ingest_date else None,
-        )
-        report = lander.land(inputs, force=force)
+def _report(report: LandReport) -> None:
+    """The outcome of a landing on the console; failed batches make the command fail."""
     for o in report.failed:
         click.echo(f"failed: {o.batch_id} ({o.file}): {o.error}", err=True)
     click.echo(report.summary())
@@ -108,6 +107,10 @@ def _land(settings: Settings, inputs, raw_uri, ingest_date, force) -> None:
         raise LakehouseError(
             f"{len(report.failed)} batch(es) failed; see raw._batches or the log for the reasons"
         )
+
+
+def _day(ingest_date: datetime | None) -> str | None:
+    return ingest_date.strftime("%Y-%m-%d") if ingest_date else None
 
 
 @click.group(cls=_Group)
@@ -128,7 +131,7 @@ def main(ctx: click.Context) -> None:
               help="Output folder; default <data dir>/landing/generated.")  # fmt: skip
 @_generator_options
 @click.pass_obj
-def generate(settings: Settings, out: Path | None, **kw) -> None:
+def generate(settings: Settings, out: Path | None, **kw: Any) -> None:
     """Write a synthetic shop's source files (master data, order lines, clickstream)."""
     from ingestion.generate import generate_dataset
 
@@ -144,17 +147,21 @@ def generate(settings: Settings, out: Path | None, **kw) -> None:
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/JSON.")
 @_landing_options
 @click.pass_obj
-def land(settings: Settings, paths, source, batch_id, encoding, raw_uri, ingest_date, force) -> None:
+def land(
+    settings: Settings, paths: tuple[str, ...], source: str | None, batch_id: str | None, encoding: str,
+    raw_uri: str | None, ingest_date: datetime | None, force: bool,
+) -> None:  # fmt: skip
     """Land files or folders (local paths or URIs) into raw.<source>."""
     from ingestion.contract import source as check_source
     from ingestion.inputs import file_inputs
+    from ingestion.land import land_inputs
 
     if source:
         check_source(source)
     inputs = file_inputs(list(paths), source, batch_id, encoding)
     if not inputs:
         raise LakehouseError(f"no CSV, JSON lines or Parquet files under {', '.join(paths)}")
-    _land(settings, inputs, raw_uri, ingest_date, force)
+    _report(land_inputs(settings, inputs, raw_uri=raw_uri, ingest_date=_day(ingest_date), force=force))
 
 
 @main.command("import")
@@ -165,18 +172,18 @@ def land(settings: Settings, paths, source, batch_id, encoding, raw_uri, ingest_
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/JSON.")
 @_landing_options
 @click.pass_obj
-def import_(settings: Settings, paths, layout, mappings, encoding, raw_uri, ingest_date, force) -> None:
+def import_(
+    settings: Settings, paths: tuple[str, ...], layout: str | None, mappings: tuple[Path, ...],
+    encoding: str, raw_uri: str | None, ingest_date: datetime | None, force: bool,
+) -> None:  # fmt: skip
     """Import Online Retail (II) files: order lines, price history, countries, customers."""
-    from ingestion.importers.layouts import load_layouts
-    from ingestion.importers.online_retail import import_inputs
-    from ingestion.inputs import list_files
+    from ingestion.imports import import_files
 
-    layouts = load_layouts(list(mappings))
-    files = [f for p in paths for f in list_files(p)]
-    if not files:
-        raise LakehouseError(f"no CSV, Excel, JSON lines or Parquet files under {', '.join(paths)}")
-    inputs = [i for f in files for i in import_inputs(f, layouts, layout, encoding)]
-    _land(settings, inputs, raw_uri, ingest_date, force)
+    report = import_files(
+        settings, paths, layout, mappings, encoding, raw_uri=raw_uri, ingest_date=_day(ingest_date),
+        force=force,
+    )  # fmt: skip
+    _report(report)
 
 
 @main.command()
@@ -185,16 +192,21 @@ def import_(settings: Settings, paths, layout, mappings, encoding, raw_uri, inge
 @_generator_options
 @_landing_options
 @click.pass_obj
-def demo(settings: Settings, out: Path | None, raw_uri, ingest_date, force, **kw) -> None:
+def demo(
+    settings: Settings, out: Path | None, raw_uri: str | None, ingest_date: datetime | None, force: bool,
+    **kw: Any,
+) -> None:  # fmt: skip
     """Generate a default-sized dataset and land it (what `make run` uses)."""
     from ingestion.generate import generate_dataset
     from ingestion.inputs import file_inputs
+    from ingestion.land import land_inputs
 
     config = _config(kw)
     out = out or settings.data_dir / "landing" / f"demo-{config.seed}"
     files = generate_dataset(config, out)
     click.echo(f"wrote {len(files)} files under {out}")
-    _land(settings, file_inputs([str(f) for f in files]), raw_uri, ingest_date, force)
+    inputs = file_inputs([str(f) for f in files])
+    _report(land_inputs(settings, inputs, raw_uri=raw_uri, ingest_date=_day(ingest_date), force=force))
 
 
 @main.command()

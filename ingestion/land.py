@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]
 
 from ingestion import catalog, manifest
 from ingestion.conform import Lineage, conform
 from ingestion.contract import LANDING_ORDER, SOURCES, source
 from ingestion.manifest import FAILED, RUNNING, SUCCEEDED, BatchRecord
-from ingestion.rawzone import RawZone
+from ingestion.rawzone import RawZone, default_raw_uri
 from ingestion.readers import BadFile
 from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL
 
 log = logging.getLogger(__name__)
@@ -293,3 +294,21 @@ class Lander:
 
     def _record(self, batches: list[_Staged]) -> None:
         manifest.write(self.spark, self.schema, [b.record for b in batches])
+
+
+def land_inputs(
+    settings: Settings,
+    inputs: list[BatchInput],
+    *,
+    raw_uri: str | None = None,
+    ingest_date: str | None = None,
+    force: bool = False,
+    restate: bool = True,
+    progress: bool | None = None,
+) -> LandReport:
+    """Land ``inputs`` through the configured Thrift server into the raw zone (``raw_uri``, default
+    LAKEHOUSE_RAW_URI or <warehouse>/raw): what every command and flow that lands files runs."""
+    with SparkSQL(settings) as spark:
+        zone = RawZone(raw_uri or default_raw_uri(settings))
+        lander = Lander(spark, zone, ingest_date=ingest_date, progress=progress)
+        return lander.land(inputs, force=force, restate=restate)

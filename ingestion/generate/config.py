@@ -1,4 +1,8 @@
-"""What to generate: sizes, the simulated period, and one rate per kind of dirt (0 turns it off)."""
+"""What to generate: sizes, the simulated period, and one rate per kind of dirt (0 turns it off).
+
+The one owner of the generator's defaults (seed, sizes, first day): `python -m ingestion generate`, the
+flows' parameters and `python -m flows` options all read them from here.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,11 @@ class DirtRates:
     @classmethod
     def clean(cls) -> DirtRates:
         return cls(**{f.name: 0.0 for f in fields(cls)})
+
+
+# Days of history the demo run generates (`make run`, `python -m flows run`): a month, so that the marts
+# have something to show; GeneratorConfig's own default (`python -m ingestion generate`) is a week.
+DEMO_DAYS = 30
 
 
 @dataclass(frozen=True)

@@ -97,10 +97,26 @@ def cli_group_class() -> type[click.Group]:
                 return super().invoke(ctx)
             except LakehouseError as exc:
                 logging.getLogger(ctx.info_name or "cli").error("%s", exc, exc_info=True)
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {exc}{_log_file_hint(ctx.meta)}", err=True)
                 sys.exit(1)
             except KeyboardInterrupt:
-                click.echo("interrupted", err=True)
+                click.echo(f"interrupted{_log_file_hint(ctx.meta)}", err=True)
                 sys.exit(130)
 
     return LakehouseGroup
+
+
+_LOG_FILE = "lakehouse.log_file"  # the key of the log file in the click context's meta (shared by commands)
+
+
+def name_log_file(log_file: Path) -> None:
+    """From now on the CLI's error lines name ``log_file`` (`error: <one line>  (log: <file>)`): for a
+    command whose console shows little and whose detail is in that file (`python -m flows ...`)."""
+    import click
+
+    click.get_current_context().meta[_LOG_FILE] = log_file
+
+
+def _log_file_hint(meta: dict[str, object]) -> str:
+    log_file = meta.get(_LOG_FILE)
+    return f"  (log: {log_file})" if log_file else ""
