@@ -18,7 +18,7 @@ import click
 
 import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
 from ingestion.generate.config import DEMO_DAYS, GeneratorConfig
-from lakehouse.platform.errors import cli_group_class, name_log_file
+from lakehouse.platform.cli import LakehouseGroup, name_log_file
 from lakehouse.platform.settings import load_settings
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _run(fn: Callable[..., RunReport], **kwargs: Any) -> None:
     click.echo("\n" + report.text())
 
 
-@click.group(cls=cli_group_class())
+@click.group(cls=LakehouseGroup)
 def main() -> None:
     """Prefect flows of the lakehouse."""
 

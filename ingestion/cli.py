@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from lakehouse.platform.errors import LakehouseError, cli_group_class, setup_logging
-from lakehouse.platform.settings import ConfigError, Settings, load_settings
+from lakehouse.platform.cli import LakehouseGroup, settings_for
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import Settings
 
 if TYPE_CHECKING:
     from ingestion.generate.config import GeneratorConfig
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ingestion.cli")
 F = TypeVar("F", bound=Callable[..., Any])  # a click command, before and after its options
-
-
-_Group = cli_group_class()
 
 
 def _dirt_options(func: F) -> F:
@@ -113,17 +111,11 @@ def _day(ingest_date: datetime | None) -> str | None:
     return ingest_date.strftime("%Y-%m-%d") if ingest_date else None
 
 
-@click.group(cls=_Group)
+@click.group(cls=LakehouseGroup)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Bronze layer: generate, import and land source data as raw Parquet tables (raw.<source>)."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:  # no log file yet: the one line is all there is to say
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(1)
-    setup_logging(settings.log_dir)
-    ctx.obj = settings
+    ctx.obj = settings_for(ctx)
 
 
 @main.command()

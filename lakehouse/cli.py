@@ -16,26 +16,17 @@ from typing import Any
 import click
 
 from lakehouse import services
-from lakehouse.platform.errors import cli_group_class, setup_logging
-from lakehouse.platform.settings import ConfigError, Settings, env_example, load_settings, markdown_table
+from lakehouse.platform.cli import LakehouseGroup, settings_for
+from lakehouse.platform.settings import Settings, env_example, markdown_table
 
 log = logging.getLogger("lakehouse.cli")
 
 
-_Group = cli_group_class()
-
-
-@click.group(cls=_Group)
+@click.group(cls=LakehouseGroup)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Local services and helpers of the e-commerce lakehouse."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:  # no log file yet: the one line is all there is to say
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(1)
-    setup_logging(settings.log_dir)
-    ctx.obj = settings
+    ctx.obj = settings_for(ctx)
 
 
 @main.command()

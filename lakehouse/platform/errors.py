@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import click
 
 
 class LakehouseError(Exception):
@@ -82,41 +78,3 @@ def setup_logging(log_dir: Path, name: str = "lakehouse") -> Path:
     for noisy in ("httpx", "httpcore", "pyhive", "thrift", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return log_file
-
-
-def cli_group_class() -> type[click.Group]:
-    """A click Group class that turns LakehouseError into `error: <one line>` and exit 1 (the full
-    detail goes to the log), and Ctrl-C into exit 130: every CLI of the project uses it."""
-    import sys
-
-    import click
-
-    class LakehouseGroup(click.Group):
-        def invoke(self, ctx: click.Context) -> Any:
-            try:
-                return super().invoke(ctx)
-            except LakehouseError as exc:
-                logging.getLogger(ctx.info_name or "cli").error("%s", exc, exc_info=True)
-                click.echo(f"error: {exc}{_log_file_hint(ctx.meta)}", err=True)
-                sys.exit(1)
-            except KeyboardInterrupt:
-                click.echo(f"interrupted{_log_file_hint(ctx.meta)}", err=True)
-                sys.exit(130)
-
-    return LakehouseGroup
-
-
-_LOG_FILE = "lakehouse.log_file"  # the key of the log file in the click context's meta (shared by commands)
-
-
-def name_log_file(log_file: Path) -> None:
-    """From now on the CLI's error lines name ``log_file`` (`error: <one line>  (log: <file>)`): for a
-    command whose console shows little and whose detail is in that file (`python -m flows ...`)."""
-    import click
-
-    click.get_current_context().meta[_LOG_FILE] = log_file
-
-
-def _log_file_hint(meta: dict[str, object]) -> str:
-    log_file = meta.get(_LOG_FILE)
-    return f"  (log: {log_file})" if log_file else ""
