@@ -87,7 +87,7 @@ cluster-down: ## Stop that cluster (no JVM of it left behind)
 cluster-status: setup ## Show the cluster's processes
 	@$(LAKE) cluster status
 
-dashboard: setup ## Start Apache Superset with the gold dashboard (http://127.0.0.1:8088); see README
+dashboard: setup ## Start Apache Superset with the gold dashboards (http://127.0.0.1:8088); see README
 	@$(LAKE) dashboard up
 
 dashboard-down: ## Stop Superset (no process of it left behind)

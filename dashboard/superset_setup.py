@@ -6,12 +6,12 @@ importer, which overwrites every object it names, so the repository's YAML is th
 Secrets arrive in the environment, never on the command line: SUPERSET_ADMIN_USER, SUPERSET_ADMIN_PASSWORD,
 and the gold_reader password as GOLD_READER_PASSWORD (the bundle's database YAML carries a masked URI).
 
-``export`` writes the dashboard as Superset holds it (after an edit in its UI) back to the bundle directory,
-normalised for review and commit: stable file names (no database ids), the database URI masked, chart
-parameters without the ids of this Superset (slice_id, dashboards, datasource, query_context).
+``export`` writes the dashboards as Superset holds them (after an edit in its UI) back to the bundle
+directory, normalised for review and commit: stable file names (no database ids), the database URI masked,
+chart parameters without the ids of this Superset (slice_id, dashboards, datasource, query_context).
 
-Usage: python superset_setup.py import BUNDLE_ZIP
-       python superset_setup.py export DASHBOARD_SLUG BUNDLE_DIR
+Usage: python superset_setup.py import BUNDLE_ZIP   (SUPERSET_DASHBOARD_SLUGS: its dashboards' slugs, a,b)
+       python superset_setup.py export BUNDLE_DIR DASHBOARD_SLUG...
 """
 
 from __future__ import annotations
@@ -150,17 +150,21 @@ def _stable_chart_ids(dashboard: dict) -> dict:
     return dashboard
 
 
-def export_bundle(db, security_manager, slug: str, target: Path, username: str) -> list[str]:
+def export_bundle(db, security_manager, slugs: list[str], target: Path, username: str) -> list[str]:
+    """The dashboards named (and their charts, datasets, database) in one export: shared datasets once."""
     from superset.commands.dashboard.export import ExportDashboardsCommand
     from superset.models.dashboard import Dashboard
     from superset.utils.core import override_user
 
-    dashboard = db.session.query(Dashboard).filter_by(slug=slug).one_or_none()
-    if dashboard is None:
-        raise LookupError(f"no dashboard with slug {slug!r} in this Superset")
+    ids = []
+    for slug in slugs:
+        dashboard = db.session.query(Dashboard).filter_by(slug=slug).one_or_none()
+        if dashboard is None:
+            raise LookupError(f"no dashboard with slug {slug!r} in this Superset")
+        ids.append(dashboard.id)
     files = {}
     with override_user(security_manager.find_user(username=username)):
-        for file_name, content in ExportDashboardsCommand([dashboard.id]).run():
+        for file_name, content in ExportDashboardsCommand(ids).run():
             name, text = normalise(file_name, content() if callable(content) else content)
             files[name] = text
     for sub in ("charts", "dashboards", "datasets", "databases"):  # deleted charts disappear too
@@ -181,9 +185,9 @@ def main(argv: list[str]) -> int:
         from superset import db, security_manager
 
         if action == "export":
-            slug, target = args
+            target, *slugs = args
             for name in export_bundle(
-                db, security_manager, slug, Path(target), os.environ["SUPERSET_ADMIN_USER"]
+                db, security_manager, slugs, Path(target), os.environ["SUPERSET_ADMIN_USER"]
             ):
                 print(name)
             return 0
@@ -195,7 +199,8 @@ def main(argv: list[str]) -> int:
         passwords = dict.fromkeys(database_files, os.environ["GOLD_READER_PASSWORD"])
         try:
             count = import_bundle(security_manager, bundle_zip, username, passwords)
-            fix_filter_scopes(db, os.environ["SUPERSET_DASHBOARD_SLUG"])
+            for slug in os.environ["SUPERSET_DASHBOARD_SLUGS"].split(","):
+                fix_filter_scopes(db, slug)
         except Exception as exc:
             # the importer wraps validation errors; their messages say which file and field
             messages = getattr(exc, "normalized_messages", None)

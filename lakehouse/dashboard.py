@@ -13,7 +13,9 @@ import time) with Superset's asset importer, which overwrites what it names. The
 with the read-only ``gold_reader`` role; its password travels in the environment of the import process only,
 never in the repository or the zip. A running server is reused, never restarted.
 
-``export`` does the reverse: the dashboard as it is in Superset (after an edit in its UI) is written back to
+The bundle holds two dashboards (``DASHBOARDS``: slug and title): the E-commerce dashboard on the marts, and
+"Pipeline health" on the run history (gold.pipeline_runs, run_steps, node_runs, ...). ``export`` does the
+reverse of the import: both dashboards as they are in Superset (after an edit in its UI) are written back to
 ``dashboard/bundle`` with ids and secrets taken out, ready to commit.
 """
 
@@ -50,6 +52,9 @@ LOCK_FILE = SOURCE_DIR / "requirements.lock"
 CONFIG_FILE = SOURCE_DIR / "superset_config.py"
 SETUP_SCRIPT = SOURCE_DIR / "superset_setup.py"
 DASHBOARD_SLUG = "lakehouse"
+HEALTH_DASHBOARD_SLUG = "pipeline-health"
+# every dashboard of the bundle, slug -> title: what `up` prints and `export` writes back
+DASHBOARDS = {DASHBOARD_SLUG: "E-commerce lakehouse", HEALTH_DASHBOARD_SLUG: "Pipeline health"}
 # What the bundle's database YAML holds instead of a real URI: filled in at import time.
 MASKED_PASSWORD = "XXXXXXXXXX"
 INSTALL_TIMEOUT = 1800.0
@@ -86,9 +91,18 @@ class Superset(Service):
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def dashboard_url_of(self, slug: str) -> str:
+        return f"{self.url}/superset/dashboard/{slug}/"
+
     @property
     def dashboard_url(self) -> str:
-        return f"{self.url}/superset/dashboard/{DASHBOARD_SLUG}/"
+        """The E-commerce dashboard's URL (``dashboard_urls`` has every dashboard's)."""
+        return self.dashboard_url_of(DASHBOARD_SLUG)
+
+    @property
+    def dashboard_urls(self) -> dict[str, str]:
+        """Title -> URL of every dashboard in the bundle."""
+        return {title: self.dashboard_url_of(slug) for slug, title in DASHBOARDS.items()}
 
     @property
     def python(self) -> Path:
@@ -229,7 +243,7 @@ class Superset(Service):
             "SUPERSET_ADMIN_USER": self.admin_user,
             "SUPERSET_ADMIN_PASSWORD": self.admin_password(),
             "GOLD_READER_PASSWORD": gold.role_password(self.s, gold.READER),
-            "SUPERSET_DASHBOARD_SLUG": DASHBOARD_SLUG,
+            "SUPERSET_DASHBOARD_SLUGS": ",".join(DASHBOARDS),
         }
         out = self._run([str(self.python), str(SETUP_SCRIPT), "import", str(bundle)], env=env)
         log.info("superset setup: %s", out.strip())
@@ -289,7 +303,8 @@ class Superset(Service):
         else:
             pid, state = self.start(), "started"
         echo(f"superset: {state} (pid {pid}) at {self.url}")
-        echo(f"dashboard: {self.dashboard_url}")
+        for title, url in self.dashboard_urls.items():
+            echo(f"dashboard: {url} ({title})")
         shown = self.home / ".admin-password-shown"
         if not self.s.get("SUPERSET_ADMIN_PASSWORD") and not shown.exists():
             # printed once, by the first `up` that gets this far
@@ -316,14 +331,14 @@ class Superset(Service):
         return State.RUNNING if self.health() else State.UNHEALTHY
 
     def describe(self, proc: psutil.Process) -> str:
-        return f"pid {proc.pid}, {self.dashboard_url}, log {self.log_file}"
+        return f"pid {proc.pid}, {', '.join(self.dashboard_urls.values())}, log {self.log_file}"
 
     def export(self, echo: Echo = print) -> list[str]:
-        """Write the dashboard as Superset holds it back to ``dashboard/bundle`` (ids and secrets out)."""
+        """Write the dashboards as Superset holds them back to ``dashboard/bundle`` (ids and secrets out)."""
         if not self.python.exists() or not (self.home / "superset.db").exists():
             raise LakehouseError("Superset is not set up here: run `make dashboard` first.")
         out = self._run(
-            [str(self.python), str(SETUP_SCRIPT), "export", DASHBOARD_SLUG, str(BUNDLE_DIR)],
+            [str(self.python), str(SETUP_SCRIPT), "export", str(BUNDLE_DIR), *DASHBOARDS],
             env=self.env() | {"SUPERSET_ADMIN_USER": self.admin_user},
         )
         files = [line for line in out.splitlines() if line.endswith(".yaml")]

@@ -1,4 +1,4 @@
-"""The dashboard kept as code: it reads gold views only, holds no secret, and the dbt exposures know it."""
+"""The dashboards kept as code: they read gold views only, hold no secret, and the dbt exposures know them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from lakehouse.dashboard import BUNDLE_DIR, DASHBOARD_SLUG, MASKED_PASSWORD
+from lakehouse.dashboard import BUNDLE_DIR, DASHBOARD_SLUG, DASHBOARDS, HEALTH_DASHBOARD_SLUG, MASKED_PASSWORD
 from lakehouse.platform.settings import REPO_ROOT
 
 GOLD_MODELS = REPO_ROOT / "models" / "gold"
@@ -16,9 +16,23 @@ def load(folder: str) -> list[dict]:
     return [yaml.safe_load(p.read_text()) for p in sorted((BUNDLE_DIR / folder).rglob("*.yaml"))]
 
 
-def views_read() -> set[str]:
+def dashboard(slug: str) -> dict:
+    (found,) = [d for d in load("dashboards") if d["slug"] == slug]
+    return found
+
+
+def placed_charts(dashboard: dict) -> dict[str, str]:
+    """uuid -> name of the charts in a dashboard's layout."""
+    return {
+        v["meta"]["uuid"]: v["meta"]["sliceName"]
+        for v in dashboard["position"].values()
+        if isinstance(v, dict) and v.get("type") == "CHART"
+    }
+
+
+def views_read(datasets: list[dict] | None = None) -> set[str]:
     views = set()
-    for dataset in load("datasets"):
+    for dataset in load("datasets") if datasets is None else datasets:
         assert dataset["schema"] == "gold", dataset["table_name"]
         if dataset["sql"]:
             # a virtual dataset: every relation it names is schema-qualified and in gold
@@ -45,35 +59,66 @@ def test_the_bundle_holds_no_password():
         assert not re.search(r"postgres(?:ql)?(?:\+\w+)?://[^:\s]+:(?!XXXXXXXXXX@)[^@\s]+@", path.read_text())
 
 
-def test_every_chart_is_on_the_dashboard_and_uses_a_bundled_dataset():
+def test_every_chart_is_on_one_dashboard_and_uses_a_bundled_dataset():
     datasets = {d["uuid"] for d in load("datasets")}
     charts = load("charts")
-    (dashboard,) = load("dashboards")
-    assert dashboard["slug"] == DASHBOARD_SLUG
-    placed = {v["meta"]["uuid"] for v in dashboard["position"].values() if isinstance(v, dict) and "meta" in v
-              and "uuid" in v["meta"]}  # fmt: skip
-    assert {c["uuid"] for c in charts} == placed
+    dashboards = load("dashboards")
+    assert {d["slug"]: d["dashboard_title"] for d in dashboards} == DASHBOARDS
+    placed = [uuid for d in dashboards for uuid in placed_charts(d)]
+    assert sorted(c["uuid"] for c in charts) == sorted(placed)  # each chart on exactly one dashboard
     assert all(c["dataset_uuid"] in datasets for c in charts)
 
 
-def test_dbt_exposures_point_at_the_dashboard_and_cover_what_it_reads():
-    exposed, urls = set(), set()
+def test_the_health_dashboard_has_the_contracts_charts_on_the_run_history():
+    """Issue 22's chart list (/work/spec_22.md), each on the gold view the contract names."""
+    charts = {c["uuid"]: c for c in load("charts")}
+    datasets = {d["uuid"]: d for d in load("datasets")}
+    health = placed_charts(dashboard(HEALTH_DASHBOARD_SLUG))
+    read = {name: views_read([datasets[charts[uuid]["dataset_uuid"]]]) for uuid, name in health.items()}
+    assert read == {
+        "Run duration by step": {"run_steps"},
+        "Test failures over time": {"test_results"},
+        "Slowest models": {"node_runs"},
+        "Rows per layer per run": {"pipeline_runs"},
+        "Source freshness": {"source_freshness"},
+        "Open quarantine by reason": {"quarantine_by_reason"},
+        "Runs": {"pipeline_runs"},
+        "Volume flags": {"volume_anomalies"},
+    }
+    # what each chart shows is a column (or a saved metric) of its dataset
+    for uuid in health:
+        name, params = charts[uuid]["slice_name"], charts[uuid]["params"]
+        dataset = datasets[charts[uuid]["dataset_uuid"]]
+        columns = {c["column_name"] for c in dataset["columns"]}
+        metrics = {m["metric_name"] for m in dataset["metrics"]}
+        used = {params.get("x_axis"), *params.get("groupby", []), *params.get("all_columns", [])} - {None}
+        assert used <= columns, (name, used - columns)
+        assert {*params.get("metrics", []), *params.get("metrics_b", [])} <= metrics, name
+
+
+def test_dbt_exposures_point_at_the_dashboards_and_cover_what_they_read():
+    exposed: dict[str, set[str]] = {}
     for path in GOLD_MODELS.glob("_gold__*.yml"):
         for exposure in yaml.safe_load(path.read_text()).get("exposures", []):
-            urls.add(exposure.get("url"))
-            exposed |= set(re.findall(r"ref\('(\w+)'\)", " ".join(exposure["depends_on"])))
-    assert urls == {f"http://127.0.0.1:8088/superset/dashboard/{DASHBOARD_SLUG}/"}
-    assert views_read() <= exposed, views_read() - exposed
+            refs = set(re.findall(r"ref\('(\w+)'\)", " ".join(exposure["depends_on"])))
+            exposed.setdefault(exposure.get("url"), set()).update(refs)
+    assert set(exposed) == {f"http://127.0.0.1:8088/superset/dashboard/{slug}/" for slug in DASHBOARDS}
+    datasets = {d["uuid"]: d for d in load("datasets")}
+    charts = {c["uuid"]: c for c in load("charts")}
+    for slug in DASHBOARDS:
+        read = views_read([datasets[charts[uuid]["dataset_uuid"]] for uuid in placed_charts(dashboard(slug))])
+        url = f"http://127.0.0.1:8088/superset/dashboard/{slug}/"
+        assert read <= exposed[url], (slug, read - exposed[url])
 
 
 def test_the_anomaly_drill_down_filters_by_product_date_and_z_score():
-    (dashboard,) = load("dashboards")
+    ecommerce = dashboard(DASHBOARD_SLUG)
     chart_ids = {
         v["meta"]["sliceName"]: v["meta"]["chartId"]
-        for v in dashboard["position"].values()
+        for v in ecommerce["position"].values()
         if isinstance(v, dict) and v.get("type") == "CHART"
     }
-    filters = {f["name"]: f for f in dashboard["metadata"]["native_filter_configuration"]}
+    filters = {f["name"]: f for f in ecommerce["metadata"]["native_filter_configuration"]}
     columns = {name: [t.get("column", {}).get("name") for t in f["targets"]] for name, f in filters.items()}
     assert columns["Product"] == ["product_code"] and filters["Product"]["filterType"] == "filter_select"
     assert columns["Z-score"] == ["z_score"] and filters["Z-score"]["filterType"] == "filter_range"

@@ -1,6 +1,6 @@
-"""The dashboard in a real browser, after a pipeline run: every chart renders, none fails, the total revenue
-it shows is the one gold gives; a renamed column fails the check with the chart's name; `up` is idempotent
-and `down` leaves nothing behind.
+"""The dashboards in a real browser, after a pipeline run: every chart of both renders, none fails, the
+total revenue shown is the one gold gives, the latest run on "Pipeline health" is gold's latest run; a renamed
+column fails the check with the chart's name; `up` is idempotent and `down` leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -15,41 +15,64 @@ import pytest
 import yaml
 
 from lakehouse import gold, services
-from lakehouse.dashboard import BUNDLE_DIR, HOST, Superset
+from lakehouse.dashboard import BUNDLE_DIR, DASHBOARD_SLUG, HEALTH_DASHBOARD_SLUG, HOST, Superset
 from tests.support.browser import check_dashboard
 
 pytestmark = pytest.mark.integration
 
-CHARTS = {yaml.safe_load(p.read_text())["slice_name"] for p in (BUNDLE_DIR / "charts").glob("*.yaml")}
+
+def charts_of(slug: str) -> set[str]:
+    """The names of the charts placed on a dashboard of the bundle."""
+    for path in (BUNDLE_DIR / "dashboards").glob("*.yaml"):
+        dashboard = yaml.safe_load(path.read_text())
+        if dashboard["slug"] == slug:
+            return {
+                v["meta"]["sliceName"]
+                for v in dashboard["position"].values()
+                if isinstance(v, dict) and v.get("type") == "CHART"
+            }
+    raise LookupError(slug)
+
+
+CHARTS = charts_of(DASHBOARD_SLUG)
+HEALTH_CHARTS = charts_of(HEALTH_DASHBOARD_SLUG)
 # charts on views any pipeline run fills (the anomaly charts are empty until detection has history)
 NEVER_EMPTY = {
     "Total revenue", "Sales per region", "Revenue by geography over time", "Top 20 products by quantity",
     "Top 20 products by revenue", "Order frequency distribution", "Conversion funnel",
 }  # fmt: skip
+# health charts any run fills (a run leaves no test failure, quarantine or volume flag necessarily)
+HEALTH_NEVER_EMPTY = {
+    "Runs", "Run duration by step", "Rows per layer per run", "Slowest models", "Source freshness",
+}  # fmt: skip
 
 
-def check(server: Superset, screenshot: Path | None = None):
+def check(server: Superset, screenshot: Path | None = None, slug: str = DASHBOARD_SLUG):
     return check_dashboard(
         server.url,
-        server.dashboard_url.removeprefix(server.url),
+        server.dashboard_url_of(slug).removeprefix(server.url),
         server.admin_user,
         server.admin_password(),
-        expected_charts=len(CHARTS),
+        expected_charts=len(charts_of(slug)),
         screenshot=screenshot,
     )
+
+
+def assert_all_rendered(result, charts: set[str], never_empty: set[str]) -> None:
+    assert set(result.charts) == charts, f"charts on the page: {sorted(result.charts)}"
+    assert not result.unfinished, f"charts still loading after {result.seconds:.0f} s: {result.unfinished}"
+    assert not result.errors, "charts in an error state:\n" + "\n".join(
+        f"- {name}: {error}" for name, error in result.errors.items()
+    )
+    empty = sorted(name for name, chart in result.charts.items() if chart.state == "empty")
+    assert not set(empty) & never_empty, f"charts without data: {empty}"
 
 
 def test_every_chart_renders_and_total_revenue_is_golds(superset: Superset):
     screenshot = superset.home / "dashboard.png"
     result = check(superset, screenshot)
 
-    assert set(result.charts) == CHARTS, f"charts on the page: {sorted(result.charts)}"
-    assert not result.unfinished, f"charts still loading after {result.seconds:.0f} s: {result.unfinished}"
-    assert not result.errors, "charts in an error state:\n" + "\n".join(
-        f"- {name}: {error}" for name, error in result.errors.items()
-    )
-    empty = sorted(name for name, chart in result.charts.items() if chart.state == "empty")
-    assert not set(empty) & NEVER_EMPTY, f"charts without data: {empty}"
+    assert_all_rendered(result, CHARTS, NEVER_EMPTY)
     assert screenshot.stat().st_size > 10_000
 
     with psycopg.connect(gold.role_url(superset.s, "reader")) as conn:
@@ -57,6 +80,33 @@ def test_every_chart_renders_and_total_revenue_is_golds(superset: Superset):
     shown = re.search(r"-?[\d,]+\.\d\d", result.charts["Total revenue"].text)
     assert shown, f"no number in the Total revenue chart: {result.charts['Total revenue'].text!r}"
     assert Decimal(shown.group().replace(",", "")) == Decimal(total).quantize(Decimal("0.01"))
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of a table chart as the browser shows it (one line per row, cells tab-separated)."""
+    lines = [line.split("\t") for line in text.splitlines() if "\t" in line]
+    return [[cell.strip() for cell in row] for row in lines[1:]]  # the first is the header
+
+
+def test_every_health_chart_renders_and_the_latest_run_is_golds(superset: Superset):
+    screenshot = superset.home / "pipeline-health.png"
+    result = check(superset, screenshot, HEALTH_DASHBOARD_SLUG)
+
+    assert_all_rendered(result, HEALTH_CHARTS, HEALTH_NEVER_EMPTY)
+    assert screenshot.stat().st_size > 10_000
+
+    with psycopg.connect(gold.role_url(superset.s, "reader")) as conn:
+        runs = conn.execute(
+            "select flow_name, status from gold.pipeline_runs order by started_at desc"
+        ).fetchall()
+        (sources,) = conn.execute(
+            "select count(distinct (source_name, table_name)) from gold.source_freshness"
+        ).fetchone()
+    shown = table_rows(result.charts["Runs"].text)
+    # newest first: started_at, flow_name, status, seconds, error; one page of at most 10
+    assert [row[1:3] for row in shown[:1]] == [list(runs[0])], result.charts["Runs"].text
+    assert len(shown) == min(len(runs), 10), result.charts["Runs"].text
+    assert len(table_rows(result.charts["Source freshness"].text)) == sources
 
 
 def test_a_renamed_column_fails_the_check_with_the_charts_name(superset: Superset):
