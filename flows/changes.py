@@ -27,6 +27,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lakehouse import history
 from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL
 
@@ -49,12 +50,13 @@ def state_dir(settings: Settings) -> Path:
 
 
 def sources_of(manifest_path: Path) -> dict[str, str]:
-    """`schema.table` -> `source_name.table` of every enabled dbt source in a dbt manifest."""
+    """`schema.table` -> `source_name.table` of every enabled dbt source in a dbt manifest that models read
+    (not the run history the flows write in ``ops``: it changes with every run and no model reads it)."""
     manifest = json.loads(manifest_path.read_text())
     return {
         f"{s['schema']}.{s['identifier']}".lower(): f"{s['source_name']}.{s['name']}"
         for s in manifest.get("sources", {}).values()
-        if s.get("config", {}).get("enabled", True)
+        if s.get("config", {}).get("enabled", True) and s["schema"].lower() != history.SCHEMA
     }
 
 

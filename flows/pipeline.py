@@ -11,7 +11,9 @@ from contextlib import AbstractContextManager
 
 from prefect import flow, get_run_logger, task
 
+from flows import history
 from flows.anomalies import alert_anomalies, describe_alert, publish_anomalies, pull_reviews
+from flows.freshness import Freshness, check_freshness
 from flows.ingest import (
     DEFAULT_SHOP,
     IngestSummary,
@@ -42,6 +44,7 @@ def export_gold(full_refresh: bool = False) -> list[gold.ExportResult]:
 
 
 def _landed(s: IngestSummary) -> str:
+    history.note(rows_landed=s.rows_landed)
     return f"{s.batches_landed} batches landed ({s.rows_landed:,} rows), {s.batches_skipped} skipped"
 
 
@@ -55,8 +58,10 @@ def _refresh(run: Run, unit_tests: bool = False, full: bool = False) -> None:
 
 
 def _detect(run: Run, select: str | None = None, unit_tests: bool = False, full: bool = False) -> None:
-    """Reviews from gold into the lake, dbt build (all, or ``select``), export, alert on new anomalies."""
+    """Reviews from gold into the lake, source freshness, dbt build (all, or ``select``), export, alert on
+    new anomalies."""
     run.step("pull anomaly reviews", pull_reviews, lambda n: f"{n} review changes from gold")
+    run.step("source freshness", check_freshness, Freshness.describe)  # an error-level staleness stops here
     run.step(
         "transform (dbt build)" if select is None else f"transform (dbt build -s {select})",
         lambda: transform(select, unit_tests, full),
@@ -77,12 +82,15 @@ def _built(o: DbtOutcome) -> str:
     )
 
 
+def _exported(results: list[gold.ExportResult]) -> str:
+    changed = sum(r.changed_rows for r in results)
+    history.note(rows_exported=changed)
+    unchanged = sum(1 for r in results if r.mode == "unchanged")
+    return f"{len(results)} tables, {changed:,} rows changed ({unchanged} unchanged)"
+
+
 def _export(run: Run, full_refresh: bool = False) -> None:
-    run.step(
-        "export gold", lambda: export_gold(full_refresh),
-        lambda rs: f"{len(rs)} tables, {sum(r.changed_rows for r in rs):,} rows changed "
-        f"({sum(1 for r in rs if r.mode == 'unchanged')} unchanged)",
-    )  # fmt: skip
+    run.step("export gold", lambda: export_gold(full_refresh), _exported)
     run.step("publish anomalies for review", publish_anomalies, lambda n: f"{n} new in gold.anomaly_reviews")
     run.step(
         "gold BI layer (dbt build --target gold)", lambda: run_dbt(["build"], target="gold"),

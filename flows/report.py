@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import Settings
@@ -52,9 +53,14 @@ class RunReport:
     started: float = field(default_factory=time.monotonic)
     steps: list[tuple[str, str, float]] = field(default_factory=list)  # (step, result, seconds)
     counts: dict[str, int | None] = field(default_factory=dict)
+    step_starts: list[datetime] = field(default_factory=list)  # when each of ``steps`` began (UTC)
+    failed_step: tuple[str, str, float, datetime] | None = (
+        None  # (step, first line of the error, seconds, began)
+    )
 
-    def step(self, name: str, result: str, seconds: float) -> None:
+    def step(self, name: str, result: str, seconds: float, started_at: datetime | None = None) -> None:
         self.steps.append((name, result, seconds))
+        self.step_starts.append(started_at or datetime.now(UTC) - timedelta(seconds=seconds))
 
     def markdown(self) -> str:
         lines = [f"# {self.title}", "", "| step | result | seconds |", "|---|---|---:|"]

@@ -17,15 +17,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows import console
+from flows import console, history
 from flows.report import RunReport
 from flows.retry import TRANSIENT_RETRIES
 from lakehouse import services
+from lakehouse.platform.errors import first_line
 from lakehouse.platform.runlock import pipeline_lock
 from lakehouse.platform.settings import load_settings
 
@@ -48,14 +50,20 @@ def services_up() -> None:
 
 def timed(report: RunReport, name: str, fn: Callable[[], T], describe: Callable[[T], str]) -> T:
     """Run one step, add it to the report and print its line (flows/console.py) when it ends."""
-    t0 = time.monotonic()
+    t0, started = time.monotonic(), datetime.now(UTC)
     try:
         value = fn()
-    except BaseException:
+    except BaseException as exc:
         console.step(name, "failed", time.monotonic() - t0, ok=False)
+        report.failed_step = (
+            name,
+            first_line(str(exc)) or type(exc).__name__,
+            time.monotonic() - t0,
+            started,
+        )
         raise
     result = describe(value)
-    report.step(name, result, time.monotonic() - t0)
+    report.step(name, result, time.monotonic() - t0, started)
     console.step(name, result, time.monotonic() - t0)
     return value
 
@@ -80,11 +88,15 @@ def flow_run(
 ) -> Iterator[Run]:
     """Take the pipeline lock (waiting up to ``wait_for_lock_seconds`` for a run that holds it), bring the
     services up as the first step, and hand the run to the flow's steps. When they succeed: ``finish``
-    (e.g. counts for the report), then the report as the markdown artifact ``artifact``, inside the lock."""
+    (e.g. counts for the report), then the report as the markdown artifact ``artifact``, inside the lock.
+    Succeeded or failed, the run is recorded in the run history (flows/history.py)."""
     with pipeline_lock(load_settings(), wait_seconds=wait_for_lock_seconds):
         run = Run(RunReport(title))
-        run.step("services up", services_up, lambda _ready: "ready")
-        yield run
-        if finish is not None:
-            finish(run.report)
+        with history.recording(
+            title, run.report
+        ):  # the run, failed or not, in ops and gold (flows/history.py)
+            run.step("services up", services_up, lambda _ready: "ready")
+            yield run
+            if finish is not None:
+                finish(run.report)
         create_markdown_artifact(markdown=run.report.markdown(), key=artifact, description=run.report.title)

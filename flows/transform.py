@@ -20,7 +20,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows import changes, console
+from flows import changes, console, history
 from lakehouse.platform import dbt_thrift
 from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.settings import REPO_ROOT, load_settings
@@ -36,6 +36,7 @@ class DbtOutcome:
     )  # by resource type and status, e.g. ("test", "pass")
     seconds: float = 0.0
     plan: str = ""  # why these nodes (flows/changes.py)
+    results: list[Any] = field(default_factory=list)  # dbt's result per node
 
     @property
     def nodes(self) -> int:
@@ -77,7 +78,8 @@ def dbt_args(args: list[str], target: str | None) -> list[str]:
     extra = ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT / "profiles"),
              "--target-path", str(target_path),
              "--log-level", level, "--log-level-file", "debug"]  # fmt: skip
-    return [args[0], *extra, *args[1:], *(["--target", target] if target else [])]
+    words = 2 if args[0] == "source" else 1  # the command: "build", "source freshness"
+    return [*args[:words], *extra, *args[words:], *(["--target", target] if target else [])]
 
 
 def dbt_failure_summary(results: Iterable[Any]) -> list[str]:  # dbt's RunResults
@@ -96,22 +98,30 @@ def dbt_failure_summary(results: Iterable[Any]) -> list[str]:  # dbt's RunResult
     return lines
 
 
-def run_dbt(args: list[str], target: str | None = None) -> DbtOutcome:
+def run_dbt(args: list[str], target: str | None = None, check: bool = True) -> DbtOutcome:
+    """Run dbt in this process; a failed node fails the call (unless not ``check``: the caller judges the
+    results, e.g. source freshness)."""
     logger = get_run_logger()
     # a progress bar over the nodes on the console of `python -m flows` (flows/console.py), else nothing
-    label = f"dbt {args[0]}" + (f" --target {target}" if target else "")
+    command = " ".join(args[:2]) if args[0] == "source" else args[0]  # "build", "source freshness"
+    label = f"dbt {command}" + (f" --target {target}" if target else "")
     with console.dbt_progress(label) as progress:
         res = dbt_runner(logger, progress).invoke(dbt_args(args, target))
     if res.exception is not None:
-        raise LakehouseError(f"dbt {args[0]} could not run: {first_line(str(res.exception))}")
-    outcome = DbtOutcome()
+        raise LakehouseError(f"dbt {command} could not run: {first_line(str(res.exception))}")
+    recorder = history.current()
+    if recorder is not None:  # every node in the run history (flows/history.py), whatever happens next
+        from dbt_common.invocation import get_invocation_id
+
+        recorder.add_dbt_results(label.removeprefix("dbt "), get_invocation_id(), res.result.results)
+    outcome = DbtOutcome(results=list(res.result.results))
     for r in res.result.results:
         outcome.statuses[(str(r.node.resource_type), str(r.status))] += 1
     outcome.seconds = getattr(res.result, "elapsed_time", 0.0) or 0.0
-    if not res.success:
+    if check and not res.success:
         failures = dbt_failure_summary(res.result.results)
-        logger.error("dbt %s failed:\n%s", args[0], "\n".join(failures))
-        raise LakehouseError(f"dbt {args[0]} failed on {len(failures)} node(s): " + " | ".join(failures[:3]))
+        logger.error("dbt %s failed:\n%s", command, "\n".join(failures))
+        raise LakehouseError(f"dbt {command} failed on {len(failures)} node(s): " + " | ".join(failures[:3]))
     return outcome
 
 

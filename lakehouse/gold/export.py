@@ -33,6 +33,7 @@ import logging
 import time
 from pathlib import Path
 
+from lakehouse import history
 from lakehouse.gold.manifest import gold_models
 from lakehouse.gold.model import ExportResult, GoldModel, Mode, Plan
 from lakehouse.gold.pgsql import one_row, rel
@@ -67,6 +68,8 @@ def export_gold(
     results: list[ExportResult] = []
     try:
         with SparkSQL(settings) as spark, psycopg.connect(url) as conn:
+            if any(m.lake_relation.startswith(f"{history.SCHEMA}.") for m in models):
+                history.ensure_tables(spark)  # a lake from before the run history, or a run that failed early
             ensure_state(conn)
             drop_leftovers(conn)
             state = read_state(conn)

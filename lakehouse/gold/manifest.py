@@ -1,7 +1,7 @@
-"""What the dbt manifest says to export: the models flagged ``meta: {gold: true}``, with their primary key
-(``unique_key``, else the column tested ``unique`` and ``not_null``), secondary indexes (columns with a
-``relationships`` test: what dashboards join and filter on), PII columns (tagged ``pii``) and whether they
-are upserted (incremental with a key). No list of models in code."""
+"""What the dbt manifest says to export: the models (and source tables) flagged ``meta: {gold: true}``, with
+their primary key (``unique_key``, else the column tested ``unique`` and ``not_null``), secondary indexes
+(columns with a ``relationships`` test: what dashboards join and filter on), PII columns (tagged ``pii``)
+and whether they are upserted (incremental with a key). No list of models in code."""
 
 from __future__ import annotations
 
@@ -52,4 +52,25 @@ def gold_models(manifest_path: Path) -> list[GoldModel]:
         pii = tuple(sorted(c for c, col in columns.items() if "pii" in (col.get("tags") or [])))
         incremental = config.get("materialized") == "incremental" and bool(pk)
         models.append(GoldModel(name, f"{node['schema']}.{name}", pk, tuple(indexed), pii, incremental))
+    models += _gold_sources(manifest)
     return sorted(models, key=lambda m: m.name)
+
+
+def _gold_sources(manifest: dict) -> list[GoldModel]:
+    """Source tables flagged ``meta: {gold: true}`` (tables the pipeline writes itself, e.g. the run history
+    in ``ops``): key and mode from their meta (``unique_key``, ``incremental``): they have no model config."""
+    models = []
+    for source in manifest.get("sources", {}).values():
+        meta = {
+            **source.get("source_meta", {}),
+            **source.get("meta", {}),
+            **source.get("config", {}).get("meta", {}),
+        }
+        if not meta.get("gold") or not source.get("config", {}).get("enabled", True):
+            continue
+        name = source.get("identifier") or source["name"]
+        key = meta.get("unique_key") or []
+        pk = tuple([key] if isinstance(key, str) else key)
+        incremental = bool(meta.get("incremental")) and bool(pk)
+        models.append(GoldModel(name, f"{source['schema']}.{name}", pk, (), (), incremental))
+    return models

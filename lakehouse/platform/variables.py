@@ -161,6 +161,13 @@ class LakehouseConfig(BaseModel):
             "weekly deployment); `0`: only the weekly one."
         ),
     )
+    LAKEHOUSE_RUN_HISTORY: Flag = Field(
+        True,
+        description=(
+            "Record every flow run (steps, dbt nodes, source freshness, rows per layer) in the lake's `ops` "
+            "schema and gold (`gold.pipeline_runs` ...; the health dashboard reads them)."
+        ),
+    )
     GOLD_DATABASE_URL: str = Field(
         "",
         description=(

@@ -1,0 +1,103 @@
+"""Source freshness, a step of every transform: `dbt source freshness` on the raw sources that have landed.
+
+When a source last landed comes from the batch manifest (``loaded_at_query`` on ``raw._batches``: the end
+of its last succeeded batch), not from a scan of the data. Thresholds are dbt's, per source or table in the
+sources YAML (models/staging/*/_*__sources.yml: ``warn_after``, ``error_after``).
+
+- ``pass``: nothing to say.
+- ``warn``: the step's line in the run report (and its artifact) names the stale sources; the run goes on.
+- ``error``: the run fails here, before the transform and the export, naming the source: gold keeps serving
+  the last good state while nobody pretends it is current.
+- ``runtime error`` (the check itself failed): reported, not fatal; the build will say if the lake is broken.
+
+A source that has never landed a batch (a lake of order lines only: no clickstream) is not checked: it is
+absent, not stale. Every result goes to the run history (flows/history.py, ``ops.source_freshness``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from prefect import get_run_logger, task
+
+from flows.transform import run_dbt
+from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.settings import Settings, load_settings
+from lakehouse.platform.sql import SparkSQL
+
+FATAL, STALE, BROKEN = "error", "warn", "runtime error"
+
+
+@dataclass
+class Freshness:
+    checked: int = 0
+    stale: list[str] = field(default_factory=list)  # "raw.products 1.6 d" (warn)
+    broken: list[str] = field(default_factory=list)  # checks that could not run
+
+    def describe(self) -> str:
+        if not self.checked:
+            return "no sources landed yet"
+        text = f"{self.checked} sources, " + (
+            f"stale (warn): {', '.join(self.stale)}" if self.stale else "all fresh"
+        )
+        return text + (f"; not checked: {', '.join(self.broken)}" if self.broken else "")
+
+
+def landed_sources(settings: Settings) -> list[str]:
+    """dbt selectors of the sources with freshness and at least one succeeded batch in the manifest."""
+    path = settings.dbt_target_path / "manifest.json"
+    if not path.exists():
+        return []  # no build yet: everything about to be built has just landed
+    with SparkSQL(settings) as spark:
+        try:
+            landed = {
+                r[0]
+                for r in spark.query("select distinct source from raw._batches where status = 'succeeded'")
+            }
+        except LakehouseError:
+            return []  # no manifest table: nothing ever landed
+    sources = json.loads(path.read_text()).get("sources", {}).values()
+    return sorted(
+        f"source:{s['source_name']}.{s['name']}"
+        for s in sources
+        if s.get("schema") == "raw" and s.get("identifier", s["name"]) in landed and _has_freshness(s)
+    )
+
+
+def _has_freshness(source: dict) -> bool:
+    freshness = source.get("freshness") or {}
+    return any((freshness.get(k) or {}).get("count") for k in ("warn_after", "error_after"))
+
+
+def _age(r: object) -> str:
+    age = getattr(r, "age", None)
+    return f"{age / 86400:.1f} d" if age is not None else "never"
+
+
+@task(name="source-freshness")
+def check_freshness() -> Freshness:
+    """`dbt source freshness` on the landed sources; fails on an error-level staleness (see module doc)."""
+    selectors = landed_sources(load_settings())
+    result = Freshness()
+    if not selectors:
+        return result
+    outcome = run_dbt(["source", "freshness", "--select", *selectors], check=False)
+    result.checked = len(outcome.results)
+    fatal = []
+    for r in outcome.results:
+        name = f"{r.node.source_name}.{r.node.name}"
+        status = str(r.status)
+        if status == FATAL:
+            after = r.node.freshness.error_after
+            fatal.append(f"{name} last landed {_age(r)} ago (error after {after.count} {after.period}s)")
+        elif status == STALE:
+            result.stale.append(f"{name} {_age(r)}")
+        elif status == BROKEN:
+            result.broken.append(name)
+            get_run_logger().warning("source freshness of %s could not be checked: %s", name, r.message)
+    if fatal:
+        raise LakehouseError(
+            "Stale source, the run stops before the build and the export: " + "; ".join(fatal)
+        )
+    return result
