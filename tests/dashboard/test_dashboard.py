@@ -83,9 +83,9 @@ def test_every_chart_renders_and_total_revenue_is_golds(superset: Superset):
 
 
 def table_rows(text: str) -> list[list[str]]:
-    """The body rows of a table chart as the browser shows it (one line per row, cells tab-separated)."""
-    lines = [line.split("\t") for line in text.splitlines() if "\t" in line]
-    return [[cell.strip() for cell in row] for row in lines[1:]]  # the first is the header
+    """The body rows of a table chart in the browser's text of it: one line per row, cells tab-separated
+    (the header's cells come one per line, between lines holding only a tab)."""
+    return [line.split("\t") for line in text.splitlines() if "\t" in line and line.strip()]
 
 
 def test_every_health_chart_renders_and_the_latest_run_is_golds(superset: Superset):
