@@ -11,6 +11,8 @@ Prints `name: value unit` lines (medians of 3 where it says so), each next to it
                              order lines (and their day's clickstream), transform, export, until the lines
                              are in gold (median of 3)                              goal: <= 90 s
   cycle_2h_batch_transform_seconds   of which the transform step
+  cycle_2h_batch_no_history_seconds  the same cycle with LAKEHOUSE_RUN_HISTORY=false (median of 3)
+  run_history_overhead_pct   what recording the run history adds to that cycle       goal: <= 10 %
   make_test_seconds          the last whole `make test` session on this checkout (tests/conftest.py writes it;
                              absent when the suite has not run here)              goal: <= 1800 s
 
@@ -66,6 +68,14 @@ def main() -> None:
         whole, transform, _out = median_of_3("order-lines", "--hours", "2")
         say("cycle_2h_batch_seconds", whole, "s (goal <= 90)")
         say("cycle_2h_batch_transform_seconds", transform, "s")
+
+        os.environ["LAKEHOUSE_RUN_HISTORY"] = "false"  # the same cycle, not recorded
+        try:
+            bare, _transform, _out = median_of_3("order-lines", "--hours", "2")
+        finally:
+            del os.environ["LAKEHOUSE_RUN_HISTORY"]
+        say("cycle_2h_batch_no_history_seconds", bare, "s")
+        say("run_history_overhead_pct", 100 * (whole - bare) / bare, "% (goal <= 10)")
     finally:
         if not keep_services():
             services.down(settings, echo=lambda _msg: None)

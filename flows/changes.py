@@ -9,6 +9,9 @@ that build and a fingerprint of every source it read. The next build selects
   clickstream; master data rebuilds its snapshots, dimensions and the quarantine re-check downstream of them;
 - `state:modified+` against the stored manifest: models, tests, seeds or vars changed by a new version of the
   project.
+- `source:raw._batches+` whenever a batch of any source landed: the models that read the batch manifest
+  itself (the volume monitor, marts.anomalies_volume). The manifest has no fingerprint of its own: it changes
+  with every landing, and the ledgers that also read it follow their own sources.
 
 Nothing changed: nothing is built. No stored state (a new lake), `--full`, or a source whose change cannot
 be told (a table neither in the batch manifest nor Iceberg): everything is built. The state is written only
@@ -83,7 +86,7 @@ def fingerprints(spark: SparkSQL, relations: list[str]) -> dict[str, str]:
     result = {}
     for relation in relations:
         if relation == BATCH_MANIFEST:
-            continue  # how changes are seen, not a change: each ledger also follows its own source
+            continue  # how changes are seen, not a change of its own (see plan_build)
         if relation in landed:
             result[relation] = landed[relation]
             continue
@@ -119,6 +122,8 @@ def plan_build(settings: Settings, full: bool = False) -> BuildPlan:
         return BuildPlan(None, f"changes of {', '.join(unknown)} cannot be told: everything", now)
     changed = sorted(rel for rel in now if now[rel] != before.get(rel))
     select = [f"source:{sources[rel]}+" for rel in changed] + ["state:modified+"]
+    if BATCH_MANIFEST in sources and any(now[rel].startswith("batches=") for rel in changed):
+        select.append(f"source:{sources[BATCH_MANIFEST]}+")  # what reads the manifest itself: volume monitor
     reason = f"changed sources: {', '.join(changed)}" if changed else "no source changed"
     return BuildPlan(select, reason, now)
 

@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.sql import SparkSQL, literal
 
 SCHEMA = "ops"
@@ -91,11 +90,14 @@ def write_run(spark: SparkSQL, records: Mapping[str, Sequence[Mapping[str, Any]]
         rows = records.get(table) or []
         if rows:
             spark.execute(insert_sql(table, rows, now))
-    quarantine = QUARANTINE_SQL.format(run_id=literal(run_id), now=literal(now))
-    try:
+    if _exists(spark, "marts", "quarantine_order_lines"):  # not before the first build
+        quarantine = QUARANTINE_SQL.format(run_id=literal(run_id), now=literal(now))
         spark.execute(
             f"insert into {SCHEMA}.quarantine_by_reason select *, {literal(now)} from ({quarantine})"
         )
-    except LakehouseError as exc:  # a lake without the quarantine mart yet has nothing to count
-        if "TABLE_OR_VIEW_NOT_FOUND" not in str(exc):
-            raise
+
+
+def _exists(spark: SparkSQL, schema: str, table: str) -> bool:
+    return bool(spark.query(f"show databases like '{schema}'")) and bool(
+        spark.query(f"show tables in {schema} like '{table}'")
+    )

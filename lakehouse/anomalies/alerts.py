@@ -1,7 +1,8 @@
 """Anomaly alerts: after each detection run, the flags not alerted yet go out in ONE alert.
 
-What "new" means: a flag of ``marts.anomalies`` / ``marts.anomalies_country_revenue`` with no row in the lake
-table ``ops.anomaly_alerts`` (the alert log, Iceberg). The log is written after the alert went out, so a run
+What "new" means: a flag of an anomaly mart (lakehouse/anomalies/registry.py: ``marts.anomalies``,
+``marts.anomalies_country_revenue``, ``marts.anomalies_volume``) with no row in the lake table
+``ops.anomaly_alerts`` (the alert log, Iceberg). The log is written after the alert went out, so a run
 killed in between alerts again next time (at least once, never silently lost).
 
 Where it goes: an HTML e-mail (ALERT_SMTP_* settings; STARTTLS when ALERT_SMTP_STARTTLS is true, login when
@@ -87,7 +88,7 @@ def new_flags(spark: SparkSQL) -> Alert:
         rows = spark.query(
             f"select f.anomaly_id, {cols} from {mart} as f left anti join {ALERT_LOG} as a "
             "on f.anomaly_id = a.anomaly_id "
-            "order by f.z_score desc nulls last, f.anomaly_id"
+            f"order by f.{kind.severity} desc nulls last, f.anomaly_id"
         )
         if rows:
             alert.flags[kind.name] = [
@@ -109,7 +110,7 @@ def render_html(alert: Alert, max_rows: int) -> str:
             parts.append(f"<tr><td>{html.escape(aid)}</td>{cells}</tr>")
         parts.append("</table>")
         if len(rows) > max_rows:
-            parts.append(f"<p>and {len(rows) - max_rows} more: see gold.order_line_anomalies.</p>")
+            parts.append(f"<p>and {len(rows) - max_rows} more: see gold.{BY_NAME[kind].gold_view}.</p>")
     parts.append("<p>Review them in the gold schema (gold.anomaly_reviews: NEW, REVIEWED, RESOLVED).</p>")
     return "\n".join(parts)
 

@@ -12,6 +12,8 @@ class AnomalyType:
     mart: str  # the lake mart in `marts` and its gold copy in `gold_marts`, one row per flag (anomaly_id)
     title: str  # the heading of its section in an alert
     columns: tuple[tuple[str, str], ...]  # what an alert shows of a flag: (column, heading)
+    gold_view: str  # the BI view of its flags in schema `gold`, with their live review status
+    severity: str = "z_score"  # the mart's column an alert lists its flags by, largest first
 
 
 ANOMALY_TYPES: tuple[AnomalyType, ...] = (
@@ -30,6 +32,7 @@ ANOMALY_TYPES: tuple[AnomalyType, ...] = (
             ("threshold_quantity", "threshold"),
             ("z_score", "z-score"),
         ),
+        gold_view="order_line_anomalies",
     ),
     AnomalyType(
         name="country_daily_revenue",
@@ -43,6 +46,24 @@ ANOMALY_TYPES: tuple[AnomalyType, ...] = (
             ("threshold_revenue_gbp", "threshold"),
             ("z_score", "z-score"),
         ),
+        gold_view="country_revenue_anomalies",
+    ),
+    AnomalyType(
+        name="volume",
+        mart="anomalies_volume",
+        title="Batches far off their source's usual row count at that hour",
+        columns=(
+            ("batch_id", "batch"),
+            ("source", "source"),
+            ("hour_of_day", "hour"),
+            ("volume_change", "change"),
+            ("rows", "rows"),
+            ("median_rows", "median"),
+            ("threshold_rows", "threshold"),
+            ("deviation_factor", "times usual"),
+        ),
+        gold_view="volume_anomalies",
+        severity="deviation_factor",
     ),
 )
 BY_NAME = {t.name: t for t in ANOMALY_TYPES}

@@ -2,24 +2,32 @@
 
 The steps share one lake and run in file order: detect -> re-detect (idempotent) -> alert (real SMTP server)
 -> a later window, reviews made in gold by the BI role, copied back -> the baselines learn from RESOLVED.
+The volume monitor shares them: order-line batches landed through the ingestion API before the first
+detection, one of them a tenth of the usual size and one 12.5 times it.
 """
 
 from __future__ import annotations
 
+import csv
 import email
 import json
 import math
+import statistics
 import subprocess
 import sys
 from datetime import date, timedelta
 from email.message import Message
+from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 
+from ingestion.inputs import file_inputs
+from ingestion.land import land_inputs
 from lakehouse import gold
 from lakehouse.anomalies import alerts, reviews
-from lakehouse.platform.settings import load_settings
+from lakehouse.platform.settings import REPO_ROOT, load_settings
 from tests.support.anomaly_fact import DETECTION_END, add_lines, detect, line, training_stats
 from tests.support.ports import free_port
 
@@ -27,7 +35,12 @@ pytestmark = pytest.mark.integration
 
 SPIKE_DAY = date(2024, 2, 26)
 LATER_END = DETECTION_END + timedelta(days=7)  # the spikes' days are now in the training window
-ANOMALY_MARTS = ("anomalies", "anomalies_country_revenue", "anomaly_product_baselines")
+ANOMALY_MARTS = ("anomalies", "anomalies_country_revenue", "anomalies_volume", "anomaly_product_baselines")
+# the volume monitor's batches: order lines of 10:00 on successive days, rows per day; the 7th a tenth of
+# the usual size, the 9th 12.5 times it; the others normal (the 6th is the first with 5 earlier batches)
+VOLUME_HOUR = 10
+VOLUME_ROWS = (200, 204, 196, 210, 190, 200, 20, 198, 2500)
+VOLUME_FIRST_DAY = date(2024, 2, 1)
 
 
 def spike(product: str, day: date = SPIKE_DAY) -> dict:
@@ -57,8 +70,42 @@ def baseline(spark, product: str) -> tuple:
     )[0]
 
 
+def write_volume_batches(folder: Path) -> list[Path]:
+    """One order-line file per day of VOLUME_ROWS, named as the generator names an hour's batch."""
+    folder.mkdir(parents=True)
+    paths = []
+    for d, n in enumerate(VOLUME_ROWS):
+        day = VOLUME_FIRST_DAY + timedelta(days=d)
+        path = folder / f"order_lines_{day.isoformat()}T{VOLUME_HOUR:02d}.csv"
+        with path.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["invoice_no", "stock_code", "quantity", "invoice_date"])
+            writer.writerows(
+                [f"V{d}-{i}", "P1", 1, f"{day.isoformat()} {VOLUME_HOUR:02d}:00:00"] for i in range(n)
+            )
+        paths.append(path)
+    return paths
+
+
+def data_rows(path: Path) -> int:
+    with path.open(newline="") as fh:
+        return sum(1 for _row in csv.DictReader(fh))
+
+
 @pytest.fixture(scope="module")
-def detected(anomaly_lake):
+def volume_batches(anomaly_lake, lake, tmp_path_factory) -> list[Path]:
+    """The volume monitor's batches, landed into raw through the ingestion API (their own raw zone)."""
+    tmp = tmp_path_factory.mktemp("volume")
+    paths = write_volume_batches(tmp / "order_lines")
+    report = land_inputs(
+        lake, file_inputs([str(tmp / "order_lines")]), raw_uri=str(tmp / "raw"), progress=False
+    )
+    assert sorted(o.batch_id for o in report.succeeded) == [p.stem for p in paths]
+    return paths
+
+
+@pytest.fixture(scope="module")
+def detected(anomaly_lake, volume_batches):
     spark = anomaly_lake
     add_lines(spark, [spike("P1"), spike("P2"), spike("P3")])
     add_lines(
@@ -102,13 +149,55 @@ def test_volume_detector_flags_the_country_day(detected):
     assert de == [(False, "too_few_observations")]
 
 
+def volume_flags(spark) -> dict[str, tuple]:
+    return {
+        r[0]: r[1:]
+        for r in rows(
+            spark,
+            "select batch_id, source, hour_of_day, hour_basis, volume_change, rows, median_rows, "
+            "observation_count, threshold_rows, status, detected_at from marts.anomalies_volume",
+        )
+    }
+
+
+def test_volume_monitor_flags_the_tenth_size_batch_and_the_spike_only(detected, volume_batches):
+    counts = [data_rows(p) for p in volume_batches]  # rows of each day's file, from the files written
+    small = min(range(len(counts)), key=counts.__getitem__)
+    big = max(range(len(counts)), key=counts.__getitem__)
+    config = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
+    window = config["volume_baseline_batches"]
+
+    def previous(i: int) -> list[int]:  # the batches the median of batch i is taken over
+        return counts[max(0, i - window) : i]
+
+    usual = statistics.median(previous(small))
+    assert counts[small] == usual / 10  # the scenario: a tenth of the usual size
+    found = volume_flags(detected)
+    assert set(found) == {volume_batches[small].stem, volume_batches[big].stem}  # normal batches: no flag
+
+    source, hour, basis, change, landed, median, before, threshold, status, _at = found[
+        volume_batches[small].stem
+    ]
+    assert (source, hour, basis, change, status) == ("order_lines", VOLUME_HOUR, "file_name", "drop", "NEW")
+    assert (landed, median, before) == (counts[small], usual, len(previous(small)))
+    assert threshold == pytest.approx(usual * config["volume_drop_ratio"])
+
+    _s, _h, _b, change, landed, median, before, threshold, _st, _at = found[volume_batches[big].stem]
+    usual = statistics.median(previous(big))  # the drop before it included: nothing was under review yet
+    assert (change, landed, median, before) == ("spike", counts[big], usual, len(previous(big)))
+    assert threshold == pytest.approx(usual * config["volume_spike_ratio"])
+
+
 def test_redetection_neither_duplicates_nor_changes_flags(detected):
     before = flags(detected)
+    volume_before = volume_flags(detected)
     detect()
     after = flags(detected)
     assert after == before
     total, distinct = rows(detected, "select count(*), count(distinct anomaly_id) from marts.anomalies")[0]
     assert total == distinct == 3
+    # the flagged batches are left out of the baselines now (NEW): the normal ones stay unflagged
+    assert volume_flags(detected) == volume_before
 
 
 # ---------------------------------------------------------------------------------------------- alerts
@@ -149,11 +238,20 @@ def test_alert_mails_the_new_flags_and_only_those(detected, smtp, lake):
         "ALERT_SMTP_RECIPIENTS": "fraud@example.com, ops@example.com",
     })  # fmt: skip
     first = alerts.alert_new_anomalies(settings)
-    assert first.count == 4 and len(inbox.messages) == 1
+    assert first.count == 6 and len(inbox.messages) == 1
     message = inbox.messages[0]
-    assert message["To"] == "fraud@example.com, ops@example.com" and "4 new anomalies" in message["Subject"]
+    assert message["To"] == "fraud@example.com, ops@example.com" and "6 new anomalies" in message["Subject"]
     body = _html(message)
     assert all(f"INV-SPIKE-{p}" in body for p in ("P1", "P2", "P3")) and "FR" in body
+    # the volume flags in their own section, the larger deviation first (the spike, 12.5 times the median)
+    assert [aid for aid, _row in first.flags["volume"]] == [
+        r[0]
+        for r in rows(
+            detected, "select anomaly_id from marts.anomalies_volume order by deviation_factor desc"
+        )
+    ]
+    assert {row["batch"] for _aid, row in first.flags["volume"]} == set(volume_flags(detected))
+    assert all(batch in body for batch in volume_flags(detected))
     assert "INV-FEW-BIG" not in body
 
     # nothing new: no mail
@@ -196,18 +294,36 @@ def in_gold(detected, lake):
     with psycopg.connect(lake.gold_url) as conn:
         exported = conn.execute(
             "select (select count(*) from gold_marts.anomalies) "
-            "+ (select count(*) from gold_marts.anomalies_country_revenue)"
+            "+ (select count(*) from gold_marts.anomalies_country_revenue) "
+            "+ (select count(*) from gold_marts.anomalies_volume)"
         ).fetchone()[0]
     assert reviews.publish_anomalies(lake) == exported > 0  # every flag is open for review, once
     assert reviews.publish_anomalies(lake) == 0
     proc = subprocess.run(
         [sys.executable, "-m", "lakehouse", "dbt", "build", "--target", "gold", "--target-path",
          str(lake.data_dir / "dbt" / "target-anomaly-test"), "--select",
-         "order_line_anomalies", "country_revenue_anomalies", "anomaly_trend", "product_quantity_baselines"],
+         "order_line_anomalies", "country_revenue_anomalies", "volume_anomalies", "anomaly_trend",
+         "product_quantity_baselines"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     return detected
+
+
+def test_volume_flags_reach_gold_for_review(in_gold, lake):
+    expected = {
+        (batch, change, landed) for batch, (_s, _h, _b, change, landed, *_r) in volume_flags(in_gold).items()
+    }
+    with psycopg.connect(gold.role_url(lake, gold.READER)) as bi:
+        found = bi.execute(
+            "select batch_id, volume_change, rows_landed, review_status from gold.volume_anomalies"
+        ).fetchall()
+        types = bi.execute(
+            "select count(*) from gold.anomaly_reviews "
+            "where anomaly_type = 'volume' and review_status = 'NEW'"
+        ).fetchone()[0]
+    assert {r[:3] for r in found} == expected and {r[3] for r in found} == {"NEW"}
+    assert types == len(expected) == 2
 
 
 def test_flags_under_review_stay_out_of_the_baseline(in_gold):

@@ -3,6 +3,7 @@ reconciliation failures that leave gold alone, identical re-exports, PII never l
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from decimal import Decimal
@@ -11,7 +12,7 @@ import psycopg
 import pytest
 
 from lakehouse import gold
-from lakehouse.gold import lake_scan, pii, reconcile
+from lakehouse.gold import GoldModel, gold_models, lake_scan, pii, reconcile
 from lakehouse.platform.errors import LakehouseError
 
 pytestmark = pytest.mark.integration
@@ -40,6 +41,28 @@ def test_manifest_drives_keys_indexes_pii_and_mode(models):
     assert by_name["fct_lines"].primary_key == ("line_month", "line_key")
     assert by_name["fct_lines"].index_columns == ("thing_id",)
     assert by_name["fct_lines"].incremental
+
+
+def test_manifest_sources_flagged_gold_are_exported_with_the_key_of_their_meta(tmp_path):
+    """Tables the pipeline writes itself (the run history in ops) are dbt sources: meta gives key and mode."""
+
+    def source(name: str, meta: dict) -> tuple[str, dict]:
+        return f"source.p.ops.{name}", {
+            "name": name, "identifier": name, "schema": "ops", "source_name": "ops",
+            "config": {"enabled": True, "meta": meta},
+        }  # fmt: skip
+
+    sources = dict([
+        source("runs", {"gold": True, "incremental": True, "unique_key": ["run_id", "step_no"]}),
+        source("keyless", {"gold": True, "incremental": True}),  # no key: no upsert, a swap
+        source("not_flagged", {}),
+    ])  # fmt: skip
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"nodes": {}, "sources": sources}))
+    assert gold_models(path) == [
+        GoldModel("keyless", "ops.keyless"),
+        GoldModel("runs", "ops.runs", ("run_id", "step_no"), incremental=True),
+    ]
 
 
 def test_export_twice_gives_identical_gold_and_incremental_takes_only_changes(lake, lakefix, models, writer):

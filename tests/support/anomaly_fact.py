@@ -17,6 +17,7 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+from ingestion import manifest
 from lakehouse.platform.sql import SparkSQL, literal
 
 FACT = "marts.fct_order_lines"
@@ -107,6 +108,8 @@ def reset_lake(spark: SparkSQL) -> None:
     for schema in LAKE_SCHEMAS:
         spark.execute(f"drop database if exists {schema} cascade")
     spark.execute("create database marts")
+    spark.execute("create database raw")
+    spark.execute(manifest.create_sql("raw"))  # the batch manifest the volume monitor reads: no batch yet
     cols = ", ".join(f"{c} {t}" for c, t in FACT_COLUMNS.items())
     spark.execute(f"create table {FACT} ({cols}) using iceberg partitioned by (invoice_month)")
     add_lines(spark, baseline_lines())
