@@ -83,6 +83,7 @@ def test_the_health_dashboard_has_the_contracts_charts_on_the_run_history():
         "Source freshness": {"source_freshness"},
         "Open quarantine by reason": {"quarantine_by_reason"},
         "Runs": {"pipeline_runs"},
+        "Volume flags": {"volume_anomalies"},
     }
     # what each chart shows is a column (or a saved metric) of its dataset
     for uuid in health:
