@@ -33,6 +33,7 @@ LAYER_COUNTS = (
     ("anomalies flagged", "select count(*) from marts.anomalies"),
     ("anomalies not reviewed", "select count(*) from marts.anomalies where status = 'NEW'"),
     ("country revenue anomalies", "select count(*) from marts.anomalies_country_revenue"),
+    ("volume anomalies", "select count(*) from marts.anomalies_volume"),
 )
 
 

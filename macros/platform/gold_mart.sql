@@ -11,3 +11,15 @@
         {{ source('gold_marts', name) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    A table of the run history (models/ops/_ops__sources.yml) as the gold BI layer reads it: the export's
+    copy in PostgreSQL, or, for the lineage graph of `make docs`, the lake table the flows write.
+-#}
+{% macro gold_history(name) -%}
+    {%- if var('lineage', false) -%}
+        {{ source('ops', name) }}
+    {%- else -%}
+        {{ source('gold_marts', name) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -3,13 +3,13 @@ with
 
 nodes as (
 
-    select * from {{ gold_mart('node_runs') }}
+    select * from {{ gold_history('node_runs') }}
 
 ),
 
 runs as (
 
-    select * from {{ gold_mart('pipeline_runs') }}
+    select * from {{ gold_history('pipeline_runs') }}
 
 )
 

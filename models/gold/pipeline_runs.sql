@@ -3,7 +3,7 @@ with
 
 runs as (
 
-    select * from {{ gold_mart('pipeline_runs') }}
+    select * from {{ gold_history('pipeline_runs') }}
 
 )
 

@@ -3,7 +3,7 @@ with
 
 quarantine as (
 
-    select * from {{ gold_mart('quarantine_by_reason') }}
+    select * from {{ gold_history('quarantine_by_reason') }}
 
 )
 

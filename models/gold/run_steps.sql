@@ -3,13 +3,13 @@ with
 
 steps as (
 
-    select * from {{ gold_mart('run_steps') }}
+    select * from {{ gold_history('run_steps') }}
 
 ),
 
 runs as (
 
-    select * from {{ gold_mart('pipeline_runs') }}
+    select * from {{ gold_history('pipeline_runs') }}
 
 )
 

@@ -3,13 +3,13 @@ with
 
 freshness as (
 
-    select * from {{ gold_mart('source_freshness') }}
+    select * from {{ gold_history('source_freshness') }}
 
 ),
 
 runs as (
 
-    select * from {{ gold_mart('pipeline_runs') }}
+    select * from {{ gold_history('pipeline_runs') }}
 
 )
 
