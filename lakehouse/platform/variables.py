@@ -161,6 +161,13 @@ class LakehouseConfig(BaseModel):
             "weekly deployment); `0`: only the weekly one."
         ),
     )
+    SHOP_EXTRACT_KEY_CHECK_EVERY: Rows = Field(
+        1,
+        description=(
+            "Shop database extractions between two key comparisons that find hard deletes (every key of a "
+            "table without `deleted_at` against the keys alive in the lake); `0`: never."
+        ),
+    )
     LAKEHOUSE_RUN_HISTORY: Flag = Field(
         True,
         description=(
