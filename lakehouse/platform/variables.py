@@ -222,6 +222,21 @@ class LakehouseConfig(BaseModel):
         7.0,
         description=("Backups older than this many days are deleted by `make backup`."),
     )
+    SOURCE_DATABASE_URL: str = Field(
+        "",
+        description=(
+            "libpq URL of the shop's operational database (schema `shop`, extracted by `python -m "
+            "ingestion extract`); default: database `shop` on the embedded PostgreSQL, owned by role "
+            "`shop_app`."
+        ),
+    )
+    SHOP_DB_PASSWORD: str = Field(
+        "",
+        description=(
+            "Password of `shop_app` (owner of the embedded `shop` database); default: generated once and "
+            "kept in `<data dir>/postgres/shop_app.password` (mode 600)."
+        ),
+    )
     ALERT_SMTP_HOST: str = Field(
         "",
         description=("SMTP server for anomaly alerts; unset: alerts are only logged."),
