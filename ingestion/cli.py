@@ -222,8 +222,11 @@ def batches(settings: Settings, status: str | None, source: str | None) -> None:
 
 @main.command()
 @click.option("--tables", help="Comma-separated shop tables (default: all of them).")
-@click.option("--key-check-every", type=click.IntRange(0),
-              help="Compare keys (hard deletes) every N extractions; default SHOP_EXTRACT_KEY_CHECK_EVERY.")
+@click.option(
+    "--key-check-every",
+    type=click.IntRange(0),
+    help="Compare keys (hard deletes) every N extractions; default SHOP_EXTRACT_KEY_CHECK_EVERY.",
+)
 @click.option("--ingest-date", type=click.DateTime(["%Y-%m-%d"]), help="Partition date; default today (UTC).")
 @click.pass_obj
 def extract(

@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 SCHEMA = "shop"
 CURSORS = "_extract_cursors"
 KEY_CHECK_VARIABLE = "SHOP_EXTRACT_KEY_CHECK_EVERY"
+PREFETCH = 4  # record batches decoded ahead of the writer (the driver's batches are ~16 MB)
 # Text of a timestamp in the raw contract and in cursors: UTC, microseconds, fixed width (sorts as text).
 _ISO_SQL = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 # The snapshot every query of a run shares, and UTC for any text the server renders.
@@ -164,11 +167,41 @@ def _rows(conn: Any, sql: str) -> list[tuple]:
         return list(cur.fetchall())
 
 
-def _batches(conn: Any, sql: str) -> Iterator[pa.RecordBatch]:
+def _batches(conn: Any, sql: str, prefetch: int = PREFETCH) -> Iterator[pa.RecordBatch]:
+    """The rows of ``sql`` as record batches. A thread decodes the next batches (the driver's C code, without
+    the GIL) while the caller converts and writes the current one; at most ``prefetch`` wait in memory."""
     log.info("source sql: %s", sql)
+    done = object()
+    ready: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+
+    def produce(reader: Any) -> None:
+        try:
+            for batch in reader:
+                while not stop.is_set():
+                    try:
+                        ready.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put(exc)
+
     with conn.cursor() as cur:
         cur.execute(sql)
-        yield from cur.fetch_record_batch()
+        worker = threading.Thread(target=produce, args=(cur.fetch_record_batch(),), daemon=True)
+        worker.start()
+        try:
+            while (item := ready.get()) is not done:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join()
 
 
 def _ident(name: str) -> str:
@@ -406,6 +439,7 @@ class TableResult:
     batch_id: str | None = None
     cursor: str | None = None
     error: str | None = None
+    seconds: float = 0.0  # streaming the batch: source -> Arrow -> Parquet in the staging area
 
     def line(self) -> str:
         where = self.cursor or "-"
@@ -480,6 +514,7 @@ def run_extraction(
                 p.batch_id,
                 (p.end if ok else p.start).updated_at,
                 o.error,
+                p.seconds,
             )
         )
     return ExtractReport(results, report)
