@@ -684,7 +684,8 @@ class Simulator:
             ],
         )
         on_hand, available = self._stock(tx, ids)
-        restock = (available < 5) & (rng.random(n) < _prob(1.2, tx.days))
+        # a product running low is reordered; the goods arrive within days (meanwhile it may sell out)
+        restock = (available < 4) & (rng.random(n) < _prob(0.35, tx.days))
         qty = rng.integers(20, 120, size=n)
         adjust = rng.random(n) < _prob(0.003, tx.days)
         delta = np.maximum(rng.choice([-3, -2, -1, 1, 2], size=n, p=[0.2, 0.3, 0.3, 0.1, 0.1]), -on_hand)
