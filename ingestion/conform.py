@@ -42,7 +42,8 @@ def column_plan(source: Source, names: list[str]) -> tuple[dict[str, str], list[
         if key in by_norm:
             raise BadFile(f"columns {by_norm[key]!r} and {name!r} clash")
         by_norm[key] = name
-    mapping = {col: by_norm[col] for col in source.columns if col in by_norm}
+    # contract columns are normalised too: `_op` of the shop sources matches a column `_op`
+    mapping = {col: by_norm[normalise(col)] for col in source.columns if normalise(col) in by_norm}
     missing = [col for col in source.required if col not in mapping]
     if missing:
         raise BadFile(f"missing required column(s): {', '.join(missing)}")

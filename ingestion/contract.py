@@ -127,6 +127,72 @@ SOURCES: dict[str, Source] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class ShopTable:
+    """A table of the shop database (schema ``shop``) extracted incrementally into ``raw.shop_<name>``."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        return f"shop_{self.name}"
+
+    @property
+    def soft_delete(self) -> bool:
+        """Deleted rows keep their row with ``deleted_at`` set (else deletes are found by key comparison)."""
+        return "deleted_at" in self.columns
+
+
+# Olist shapes (docs: ingestion/README.md "The shop database"); every table has updated_at and an index on
+# (updated_at, key), the extraction cursor.
+SHOP_TABLES: dict[str, ShopTable] = {
+    t.name: t
+    for t in (
+        ShopTable("customers", ("customer_id", "customer_unique_id", "customer_name", "email",
+                  "zip_code_prefix", "city", "state", "created_at", "updated_at"), ("customer_id",)),
+        ShopTable("sellers", ("seller_id", "seller_name", "zip_code_prefix", "city", "state", "created_at",
+                  "updated_at"), ("seller_id",)),
+        ShopTable("products", ("product_id", "category", "product_name", "weight_g", "length_cm", "height_cm",
+                  "width_cm", "list_price", "created_at", "updated_at"), ("product_id",)),
+        ShopTable("orders", ("order_id", "customer_id", "status", "purchased_at", "approved_at", "shipped_at",
+                  "delivered_at", "canceled_at", "estimated_delivery_date", "updated_at"), ("order_id",)),
+        ShopTable("order_items", ("order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_at",
+                  "price", "freight_value", "updated_at"), ("order_id", "order_item_id")),
+        ShopTable("order_payments", ("order_id", "payment_sequential", "payment_type", "payment_installments",
+                  "payment_value", "updated_at"), ("order_id", "payment_sequential")),
+        ShopTable("order_reviews", ("review_id", "order_id", "review_score", "comment_title",
+                  "comment_message", "created_at", "answered_at", "updated_at", "deleted_at"),
+                  ("review_id",)),
+        ShopTable("inventory_movements", ("movement_id", "product_id", "movement_type", "quantity",
+                  "occurred_at", "order_id", "updated_at"), ("movement_id",)),
+        ShopTable("campaigns", ("campaign_id", "campaign_name", "channel", "campaign_code", "start_date",
+                  "end_date", "daily_budget", "updated_at"), ("campaign_id",)),
+        ShopTable("campaign_spend", ("campaign_id", "spend_date", "spend", "impressions", "clicks",
+                  "updated_at"), ("campaign_id", "spend_date")),
+        ShopTable("leads", ("mql_id", "first_contact_date", "landing_page_id", "origin", "updated_at"),
+                  ("mql_id",)),
+        ShopTable("closed_deals", ("mql_id", "seller_id", "won_date", "business_segment", "lead_type",
+                  "declared_monthly_revenue", "updated_at"), ("mql_id",)),
+    )
+}  # fmt: skip
+OP_COLUMN, CURSOR_COLUMN = "_op", "_cursor"
+UPSERT, DELETE = "upsert", "delete"
+
+SOURCES.update(
+    {
+        t.source: Source(
+            t.source,
+            (*t.columns, OP_COLUMN, CURSOR_COLUMN),
+            (*t.key, OP_COLUMN),
+            f"Shop database table shop.{t.name}, extracted incrementally (_op: upsert or delete).",
+        )
+        for t in SHOP_TABLES.values()
+    }
+)
+
 # Master data first, so a run lands dimensions before the facts that point at them.
 LANDING_ORDER: tuple[str, ...] = tuple(SOURCES)
 

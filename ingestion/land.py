@@ -225,12 +225,16 @@ class Lander:
             catalog.add_partitions(self.spark, self.schema, src, parts)
 
     # ------------------------------------------------------------------------------------------ run
-    def land(self, inputs: list[BatchInput], force: bool = False, restate: bool = True) -> LandReport:
+    def land(
+        self, inputs: list[BatchInput], force: bool = False, restate: bool = True, ensure: bool = True
+    ) -> LandReport:
         """Land ``inputs`` (one batch each); see the module docstring for the steps. ``restate=False``
         refuses, before anything is written, an input that would replace a landed batch's content (a
-        corrected file is a restatement; another generated dataset under the same batch ids is not)."""
+        corrected file is a restatement; another generated dataset under the same batch ids is not).
+        ``ensure=False`` when the caller has just run :func:`catalog.ensure_lake` itself."""
         inputs = sorted(inputs, key=lambda i: LANDING_ORDER.index(source(i.source).name))
-        catalog.ensure_lake(self.spark, self.zone, self.schema)
+        if ensure:
+            catalog.ensure_lake(self.spark, self.zone, self.schema)
         previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema)}
         todo, skipped = self._plan(inputs, previous, force, restate)
         report = LandReport(list(skipped))

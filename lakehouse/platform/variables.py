@@ -161,6 +161,13 @@ class LakehouseConfig(BaseModel):
             "weekly deployment); `0`: only the weekly one."
         ),
     )
+    SHOP_EXTRACT_KEY_CHECK_EVERY: Rows = Field(
+        1,
+        description=(
+            "Shop database extractions between two key comparisons that find hard deletes (every key of a "
+            "table without `deleted_at` against the keys alive in the lake); `0`: never."
+        ),
+    )
     LAKEHOUSE_RUN_HISTORY: Flag = Field(
         True,
         description=(
@@ -214,6 +221,21 @@ class LakehouseConfig(BaseModel):
     GOLD_BACKUP_KEEP_DAYS: Days = Field(
         7.0,
         description=("Backups older than this many days are deleted by `make backup`."),
+    )
+    SOURCE_DATABASE_URL: str = Field(
+        "",
+        description=(
+            "libpq URL of the shop's operational database (schema `shop`, extracted by `python -m "
+            "ingestion extract`); default: database `shop` on the embedded PostgreSQL, owned by role "
+            "`shop_app`."
+        ),
+    )
+    SHOP_DB_PASSWORD: str = Field(
+        "",
+        description=(
+            "Password of `shop_app` (owner of the embedded `shop` database); default: generated once and "
+            "kept in `<data dir>/postgres/shop_app.password` (mode 600)."
+        ),
     )
     ALERT_SMTP_HOST: str = Field(
         "",

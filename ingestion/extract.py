@@ -1,0 +1,539 @@
+"""Incremental extraction of the shop database (schema ``shop``) into raw batches, one per table and run.
+
+Per table, in one REPEATABLE READ snapshot of the source (all tables of a run see the same instant):
+
+1. the cursor ``(seq, updated_at, key)`` of the last landed batch is read from ``raw._extract_cursors``;
+2. the end of this batch is the table's greatest ``(updated_at, key)`` (a backward scan of the index);
+3. hard deletes (tables without ``deleted_at``, every N-th run: ``SHOP_EXTRACT_KEY_CHECK_EVERY``): every key
+   of the source is streamed (Arrow, to a Parquet file in the raw zone's staging area) and Spark computes
+   the keys alive in ``raw.shop_<table>`` that the source no longer has; they become tombstones;
+4. the rows with ``(updated_at, key) > cursor`` and ``<= end`` stream through ADBC (binary COPY decoded to
+   Arrow record batches in C), every value cast to text in Arrow, plus ``_op`` (``delete`` when the table's
+   ``deleted_at`` is set, else ``upsert``) and ``_cursor`` (the row's ``updated_at``), then the tombstones;
+5. the batches land through :class:`ingestion.land.Lander` (the manifest, restating, lineage, ``_extra`` for
+   columns the contract does not know, as for files). The batch id ``shop_<table>__<seq>__<cursor start>``
+   depends only on the cursor, so a run that crashed after landing and before step 6 re-extracts under the
+   same id and the manifest replaces the batch;
+6. only then, the cursors of the batches registered as succeeded move to their end.
+
+The lake's current state of a table: the last row per key in batch id order (the sequence number leads the
+batch id), then ``_row_number``; rows whose ``_op`` is ``delete`` are gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion import catalog
+from ingestion.contract import CURSOR_COLUMN, DELETE, OP_COLUMN, SHOP_TABLES, UPSERT, ShopTable
+from ingestion.land import BatchInput, Lander, LandReport
+from ingestion.rawzone import RawZone, default_raw_uri
+from lakehouse.platform.errors import LakehouseError, first_line
+from lakehouse.platform.settings import Settings
+from lakehouse.platform.sql import SparkSQL, literal
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "shop"
+CURSORS = "_extract_cursors"
+KEY_CHECK_VARIABLE = "SHOP_EXTRACT_KEY_CHECK_EVERY"
+PREFETCH = 4  # record batches decoded ahead of the writer (the driver's batches are ~16 MB)
+# Text of a timestamp in the raw contract and in cursors: UTC, microseconds, fixed width (sorts as text).
+_ISO_SQL = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+# The snapshot every query of a run shares, and UTC for any text the server renders.
+_SESSION_OPTIONS = "-c default_transaction_isolation=repeatable\\ read -c timezone=UTC"
+
+
+# ---------------------------------------------------------------------------------------------- cursors
+@dataclass
+class Cursor:
+    """Where a table's extraction stands: the last landed batch and the greatest (updated_at, key) in it."""
+
+    table_name: str
+    seq: int = 0  # batches landed so far
+    updated_at: str | None = None  # ISO text (UTC, microseconds); None before the first batch
+    key_values: str | None = None  # JSON list of the key columns' values as text
+    batch_id: str | None = None
+    rows: int = 0
+    deletes: int = 0
+    key_checked_seq: int = 0  # the seq of the last batch that compared keys
+    extracted_at: datetime | None = None
+
+    @property
+    def key(self) -> list[str] | None:
+        return json.loads(self.key_values) if self.key_values else None
+
+    def compact(self) -> str:
+        """The cursor's position in a batch id: ``20260102T030405.123456Z``, or ``start``."""
+        if self.updated_at is None:
+            return "start"
+        return self.updated_at.replace("-", "").replace(":", "")
+
+
+CURSOR_TYPES = {
+    "table_name": "string",
+    "seq": "bigint",
+    "updated_at": "string",
+    "key_values": "string",
+    "batch_id": "string",
+    "rows": "bigint",
+    "deletes": "bigint",
+    "key_checked_seq": "bigint",
+    "extracted_at": "timestamp",
+}
+
+
+def ensure_cursor_table(spark: SparkSQL, schema: str = "raw") -> None:
+    cols = ", ".join(f"{n} {t}" for n, t in CURSOR_TYPES.items())
+    spark.execute(f"create table if not exists {schema}.{CURSORS} ({cols}) using iceberg")
+
+
+def read_cursors(spark: SparkSQL, schema: str = "raw") -> dict[str, Cursor]:
+    names = list(CURSOR_TYPES)
+    rows = spark.query(f"select {', '.join(names)} from {schema}.{CURSORS}")
+    return {r[0]: Cursor(**dict(zip(names, r, strict=True))) for r in rows}
+
+
+def save_cursors(spark: SparkSQL, cursors: list[Cursor], schema: str = "raw") -> None:
+    """Merge ``cursors`` into ``raw._extract_cursors`` (one atomic Iceberg commit for the run)."""
+    if not cursors:
+        return
+    names = [f.name for f in fields(Cursor)]
+    rows = ", ".join(
+        "(" + ", ".join(literal(getattr(c, n), CURSOR_TYPES[n]) for n in names) + ")" for c in cursors
+    )
+    spark.execute(
+        f"merge into {schema}.{CURSORS} t using (select * from values {rows} as v({', '.join(names)})) s "
+        "on t.table_name = s.table_name when matched then update set * when not matched then insert *"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- source
+def _with_session_options(url: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["options"] = f"{query['options']} {_SESSION_OPTIONS}" if "options" in query else _SESSION_OPTIONS
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+def public_url(url: str) -> str:
+    """``postgresql://host[:port]/db``: the source's address without credentials (for lineage)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"postgresql://{host}{port}{parts.path}"
+
+
+@contextmanager
+def open_source(url: str) -> Iterator[Any]:
+    """An ADBC connection to the source: one REPEATABLE READ transaction (rolled back at the end: it only
+    reads), UTC."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    try:
+        conn = adbc.connect(_with_session_options(url), autocommit=False)
+    except Exception as exc:
+        log.error("source connection failed", exc_info=True)
+        raise LakehouseError(f"cannot connect to the shop database: {first_line(str(exc))}") from exc
+    try:
+        yield conn
+    finally:
+        try:
+            conn.rollback()
+        finally:
+            conn.close()
+
+
+def _rows(conn: Any, sql: str) -> list[tuple]:
+    log.debug("source sql: %s", sql)
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return list(cur.fetchall())
+
+
+def _batches(conn: Any, sql: str, prefetch: int = PREFETCH) -> Iterator[pa.RecordBatch]:
+    """The rows of ``sql`` as record batches. A thread decodes the next batches (the driver's C code, without
+    the GIL) while the caller converts and writes the current one; at most ``prefetch`` wait in memory."""
+    log.info("source sql: %s", sql)
+    done = object()
+    ready: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+
+    def produce(reader: Any) -> None:
+        try:
+            for batch in reader:
+                while not stop.is_set():
+                    try:
+                        ready.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put(exc)
+
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        worker = threading.Thread(target=produce, args=(cur.fetch_record_batch(),), daemon=True)
+        worker.start()
+        try:
+            while (item := ready.get()) is not done:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def source_columns(conn: Any, table: str) -> dict[str, str]:
+    """Columns of ``shop.<table>`` in order, with their types (``format_type``)."""
+    rows = _rows(
+        conn,
+        "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+        "join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace "
+        f"where n.nspname = {_quote(SCHEMA)} and c.relname = {_quote(table)} "
+        "and a.attnum > 0 and not a.attisdropped order by a.attnum",
+    )
+    if not rows:
+        raise LakehouseError(f"the shop database has no table {SCHEMA}.{table}")
+    return {name: typ for name, typ in rows}
+
+
+# ---------------------------------------------------------------------------------------------- arrow
+def _timestamp_text(values: pa.Array, utc: bool) -> pa.Array:
+    # cast of a zone-less timestamp is fast (strftime is ~40x slower): 'YYYY-MM-DD HH:MM:SS.ffffff'
+    text = pc.utf8_replace_slice(values.cast(pa.timestamp("us")).cast(pa.string()), 10, 11, "T")
+    return pc.binary_join_element_wise(text, pa.scalar("Z"), "") if utc else text
+
+
+def as_text(values: pa.Array) -> pa.Array:
+    """``values`` as strings: timestamps ISO (``...T...Z`` when zoned, stored UTC), everything else Arrow's
+    cast (numeric arrives from the driver as PostgreSQL's text already)."""
+    t = values.type
+    if pa.types.is_string(t):
+        return values
+    if pa.types.is_timestamp(t):
+        return _timestamp_text(values, utc=t.tz is not None)
+    try:
+        return values.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # rare types (bytea, arrays): Python's str
+        return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
+
+
+def raw_chunk(batch: pa.RecordBatch, soft_delete: bool) -> pa.RecordBatch:
+    """A source batch in the raw contract: every column as text, plus ``_op`` and ``_cursor``."""
+    arrays = [as_text(c) for c in batch.columns]
+    names = list(batch.schema.names)
+    n = batch.num_rows
+    cursor = arrays[names.index("updated_at")]
+    if soft_delete:
+        op = pc.if_else(pc.is_null(batch.column("deleted_at")), pa.scalar(UPSERT), pa.scalar(DELETE))
+    else:
+        op = pa.repeat(pa.scalar(UPSERT), n) if n else pa.array([], pa.string())
+    return pa.RecordBatch.from_arrays([*arrays, op, cursor], names=[*names, OP_COLUMN, CURSOR_COLUMN])
+
+
+def tombstones(table: ShopTable, keys: pa.Table, cursor: str) -> Iterator[pa.RecordBatch]:
+    """Rows that delete ``keys`` (key columns as text): key columns, ``_op``, ``_cursor`` only."""
+    for batch in keys.to_batches():
+        n = batch.num_rows
+        yield pa.RecordBatch.from_arrays(
+            [*batch.columns, pa.repeat(pa.scalar(DELETE), n), pa.repeat(pa.scalar(cursor), n)],
+            names=[*table.key, OP_COLUMN, CURSOR_COLUMN],
+        )
+
+
+# ---------------------------------------------------------------------------------------------- deletes
+def deleted_keys(
+    spark: SparkSQL, zone: RawZone, conn: Any, table: ShopTable, batch_id: str, schema: str = "raw"
+) -> pa.Table:
+    """Keys alive in ``raw.shop_<table>`` (before ``batch_id``, which a re-run replaces) that the source no
+    longer has. The source's keys stream to a Parquet file in the raw zone; Spark compares; only the deleted
+    keys come back."""
+    key_sql = ", ".join(f"{_ident(k)}::text as {_ident(k)}" for k in table.key)
+    path = zone.staging_path(table.source, batch_id, f"keys-{uuid.uuid4().hex[:12]}")
+    key_schema = pa.schema([pa.field(k, pa.string()) for k in table.key])
+    chunks = (
+        pa.RecordBatch.from_arrays([as_text(c) for c in b.columns], schema=key_schema)
+        for b in _batches(conn, f"select {key_sql} from {SCHEMA}.{_ident(table.name)}")
+    )
+    try:
+        zone.write_chunks(path, key_schema, chunks, rows_per_file=10_000_000)
+        keys = ", ".join(f"`{k}`" for k in table.key)
+        on = " and ".join(f"a.`{k}` = s.`{k}`" for k in table.key)
+        rows = spark.query(
+            f"with ranked as (select {keys}, {OP_COLUMN}, row_number() over (partition by {keys} "
+            f"order by batch_id desc, _row_number desc) as rn from {schema}.{table.source} "
+            f"where batch_id <> {literal(batch_id)}), "
+            f"alive as (select {keys} from ranked where rn = 1 and {OP_COLUMN} <> '{DELETE}') "
+            f"select {', '.join('a.`' + k + '`' for k in table.key)} from alive a "
+            f"left anti join parquet.`{zone.location(path)}` s on {on}"
+        )
+    finally:
+        zone.remove_dir(path)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.key]
+    return pa.table([pa.array(c, pa.string()) for c in columns], schema=key_schema)
+
+
+# ---------------------------------------------------------------------------------------------- plan
+@dataclass
+class TablePlan:
+    """One table's part of a run: its batch (None when nothing changed) and the cursor after it."""
+
+    table: ShopTable
+    start: Cursor
+    end: Cursor
+    deletes: int = 0
+    input: BatchInput | None = None
+    rows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def batch_id(self) -> str | None:
+        return self.input.batch_id if self.input else None
+
+
+def batch_id_for(table: ShopTable, start: Cursor) -> str:
+    return f"{table.source}__{start.seq + 1:06d}__{start.compact()}"
+
+
+def _position_sql(table: ShopTable, types: dict[str, str], ts: str, key: list[str]) -> tuple[str, str]:
+    cols = ", ".join(_ident(c) for c in ("updated_at", *table.key))
+    keys = [f"{_quote(v)}::{types[k]}" for k, v in zip(table.key, key, strict=True)]
+    vals = [f"{_quote(ts)}::timestamptz", *keys]
+    return f"({cols})", f"({', '.join(vals)})"
+
+
+def _end_position(
+    conn: Any, table: ShopTable, types: dict[str, str], start: Cursor
+) -> tuple[str, list[str]] | None:
+    """The greatest (updated_at, key) beyond ``start`` (a backward scan of the index), None if no row is."""
+    order = ", ".join(f"{_ident(c)} desc" for c in ("updated_at", *table.key))
+    keys = ", ".join(f"{_ident(k)}::text" for k in table.key)
+    where = ""
+    if start.updated_at is not None and start.key is not None:
+        row, lower = _position_sql(table, types, start.updated_at, start.key)
+        where = f"where {row} > {lower} "
+    rows = _rows(
+        conn,
+        f"select to_char(updated_at at time zone 'UTC', '{_ISO_SQL}'), {keys} "
+        f"from {SCHEMA}.{_ident(table.name)} {where}order by {order} limit 1",
+    )
+    return (rows[0][0], list(rows[0][1:])) if rows else None
+
+
+def changed_rows_sql(table: ShopTable, types: dict[str, str], start: Cursor, end: Cursor) -> str:
+    cols = ", ".join(_ident(c) for c in types)
+    order = ", ".join(_ident(c) for c in ("updated_at", *table.key))
+    assert end.updated_at is not None and end.key is not None
+    row, upper = _position_sql(table, types, end.updated_at, end.key)
+    where = f"{row} <= {upper}"
+    if start.updated_at is not None and start.key is not None:
+        where = f"{row} > {_position_sql(table, types, start.updated_at, start.key)[1]} and {where}"
+    return f"select {cols} from {SCHEMA}.{_ident(table.name)} where {where} order by {order}"
+
+
+def key_check_due(start: Cursor, every: int) -> bool:
+    """Compare keys on this run? Not before anything landed, never when ``every`` is 0."""
+    return start.seq > 0 and every > 0 and start.seq + 1 - start.key_checked_seq >= every
+
+
+def plan_table(
+    spark: SparkSQL,
+    zone: RawZone,
+    conn: Any,
+    url: str,
+    table: ShopTable,
+    start: Cursor,
+    key_check_every: int,
+    schema: str = "raw",
+) -> TablePlan:
+    types = source_columns(conn, table.name)
+    missing = [c for c in ("updated_at", *table.key) if c not in types]
+    if missing:
+        raise LakehouseError(f"{SCHEMA}.{table.name} lacks column(s) {', '.join(missing)}")
+    batch_id = batch_id_for(table, start)
+    position = _end_position(conn, table, types, start)
+    end = Cursor(**{f.name: getattr(start, f.name) for f in fields(Cursor)})
+    has_rows = position is not None
+    if position is not None:
+        end.updated_at, end.key_values = position[0], json.dumps(position[1])
+    gone = pa.table({k: pa.array([], pa.string()) for k in table.key})
+    checked = not table.soft_delete and key_check_due(start, key_check_every)
+    if checked:
+        gone = deleted_keys(spark, zone, conn, table, batch_id, schema)
+    plan = TablePlan(table, start, end, deletes=gone.num_rows)
+    if not has_rows and gone.num_rows == 0:  # nothing to land: no batch, the cursor stays
+        return plan
+    end.seq = start.seq + 1
+    end.batch_id = batch_id
+    end.deletes = gone.num_rows
+    end.extracted_at = datetime.now(UTC)
+    if checked:
+        end.key_checked_seq = end.seq
+    to = end.updated_at or start.updated_at or ""
+    file = f"{public_url(url)}/{SCHEMA}.{table.name}?from={start.updated_at or ''}&to={to}"
+    digest = hashlib.sha256(
+        f"{file}|{start.key_values}|{end.key_values}|{gone.num_rows}".encode()
+    ).hexdigest()
+    sql = changed_rows_sql(table, types, start, end) if has_rows else None
+    plan.input = BatchInput(
+        source=table.source,
+        batch_id=batch_id,
+        file=file,
+        checksum=digest,
+        chunks=partial(_chunks, plan, conn, sql, gone, to),
+        allow_empty=True,
+    )
+    return plan
+
+
+def _chunks(
+    plan: TablePlan, conn: Any, sql: str | None, gone: pa.Table, cursor: str
+) -> Iterator[pa.RecordBatch]:
+    started = time.perf_counter()
+    plan.rows = 0
+    if sql is not None:
+        for batch in _batches(conn, sql):
+            plan.rows += batch.num_rows
+            yield raw_chunk(batch, plan.table.soft_delete)
+    yield from tombstones(plan.table, gone, cursor)
+    plan.end.rows = plan.rows
+    plan.seconds = time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------------------------- run
+@dataclass
+class TableResult:
+    table: str
+    status: str  # succeeded | failed | unchanged
+    rows: int = 0
+    deletes: int = 0
+    batch_id: str | None = None
+    cursor: str | None = None
+    error: str | None = None
+    seconds: float = 0.0  # streaming the batch: source -> Arrow -> Parquet in the staging area
+
+    def line(self) -> str:
+        where = self.cursor or "-"
+        detail = f" ({self.batch_id})" if self.batch_id else ""
+        error = f": {self.error}" if self.error else ""
+        return (
+            f"{self.table}: {self.status}, {self.rows:,} rows, {self.deletes:,} deletes, "
+            f"cursor {where}{detail}{error}"
+        )
+
+
+@dataclass
+class ExtractReport:
+    results: list[TableResult] = field(default_factory=list)
+    land: LandReport | None = None
+
+    @property
+    def failed(self) -> list[TableResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+
+def tables_of(names: list[str] | None) -> list[ShopTable]:
+    if not names:
+        return list(SHOP_TABLES.values())
+    unknown = [n for n in names if n not in SHOP_TABLES]
+    if unknown:
+        raise LakehouseError(f"unknown shop table(s) {', '.join(unknown)}: expected {', '.join(SHOP_TABLES)}")
+    return [SHOP_TABLES[n] for n in names]
+
+
+def run_extraction(
+    spark: SparkSQL,
+    zone: RawZone,
+    url: str,
+    tables: list[ShopTable],
+    key_check_every: int = 1,
+    ingest_date: str | None = None,
+    schema: str = "raw",
+) -> ExtractReport:
+    """Extract ``tables`` (see the module docstring) on an open Thrift client and raw zone."""
+    # the raw tables of these sources and the manifest (not the whole lake a dbt build needs)
+    catalog.ensure_tables(spark, zone, schema, {t.source for t in tables})
+    ensure_cursor_table(spark, schema)
+    cursors = read_cursors(spark, schema)
+    with open_source(url) as conn:
+        plans = [
+            plan_table(
+                spark, zone, conn, url, t, cursors.get(t.name) or Cursor(t.name), key_check_every, schema
+            )
+            for t in tables
+        ]
+        inputs = [p.input for p in plans if p.input is not None]
+        lander = Lander(spark, zone, ingest_date=ingest_date, progress=False, schema=schema)
+        # force: a batch id landed before is a re-run after a crash; its new content replaces it
+        report = lander.land(inputs, force=True, ensure=False) if inputs else LandReport()
+    outcomes = {o.batch_id: o for o in report.outcomes}
+    landed = [p for p in plans if p.batch_id and outcomes[p.batch_id].status == "succeeded"]
+    save_cursors(spark, [p.end for p in landed], schema)
+    results = []
+    for p in plans:
+        if p.batch_id is None:
+            results.append(TableResult(p.table.name, "unchanged", cursor=p.start.updated_at))
+            continue
+        o = outcomes[p.batch_id]
+        ok = o.status == "succeeded"
+        results.append(
+            TableResult(
+                p.table.name,
+                o.status,
+                p.rows if ok else 0,
+                p.deletes if ok else 0,
+                p.batch_id,
+                (p.end if ok else p.start).updated_at,
+                o.error,
+                p.seconds,
+            )
+        )
+    return ExtractReport(results, report)
+
+
+def extract(
+    settings: Settings,
+    url: str | None = None,
+    tables: list[str] | None = None,
+    key_check_every: int | None = None,
+    ingest_date: str | None = None,
+) -> ExtractReport:
+    """Extract the shop database (``url``, default :func:`ingestion.shopdb.source_url`) into the lake
+    through the configured Thrift server: what ``python -m ingestion extract`` runs."""
+    if url is None:
+        from ingestion.shopdb import source_url
+
+        url = source_url(settings)
+    every = int(settings.get(KEY_CHECK_VARIABLE)) if key_check_every is None else key_check_every
+    with SparkSQL(settings) as spark:
+        zone = RawZone(default_raw_uri(settings))
+        return run_extraction(spark, zone, url, tables_of(tables), every, ingest_date)
