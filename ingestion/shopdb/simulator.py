@@ -37,6 +37,7 @@ import logging
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -785,7 +786,7 @@ class Simulator:
         at = np.arange(len(drawn))
         opens = np.r_[True, order_of_line[1:] != order_of_line[:-1]]
         line_no = at - np.maximum.accumulate(np.where(opens, at, 0))  # 0, 1, ... within each order
-        estimate = purchased.astype("datetime64[D]") + rng.integers(12, 32, size=n)
+        estimate = purchased.astype("datetime64[D]") + rng.integers(8, 30, size=n)
         bought = _py(purchased)
         shipping_limit = _py(purchased + 6 * DAY_US * US)
         tx.insert(
@@ -875,7 +876,7 @@ class Simulator:
         stages = (
             ("created", "approved", "approved_at", np.where(boleto, 0.7, 3.0), np.where(boleto, 0.03, 0.01)),
             ("approved", "shipped", "shipped_at", np.full(n, 0.45), np.full(n, 0.005)),
-            ("shipped", "delivered", "delivered_at", np.full(n, 1 / 7), np.zeros(n)),
+            ("shipped", "delivered", "delivered_at", np.full(n, 1 / 6), np.zeros(n)),
         )
         for before, after, column, advance, cancel in stages:
             at_stage = status == before
@@ -1093,20 +1094,21 @@ class Simulator:
         tx.insert("campaign_spend", ["campaign_id", "spend_date", "spend", "impressions", "clicks"], rows)
         if days:
             s.spend_through = days[-1]
-        # campaigns extended or stopped early
+        # the marketers at work: a running campaign's budget changed, extended, or stopped early
         live = [r for r in running if r[3] >= today]
-        move = rng.random(len(live)) < _prob(0.01, tx.days)
+        change = rng.random(len(live)) < _prob(0.04, tx.days)
+        kind = rng.random(len(live))
         extend = rng.integers(7, 22, size=len(live))
-        tx.update(
-            "campaigns",
-            ["end_date"],
-            ["campaign_id"],
-            [
-                (r[3] + timedelta(days=int(extend[i])) if rng.random() < 0.6 else max(today, r[2]), r[0])
-                for i, r in enumerate(live)
-                if move[i]
-            ],
-        )
+        budget = rng.uniform(0.6, 1.6, size=len(live))
+        edits: list[tuple[Any, ...]] = []
+        for i in np.flatnonzero(change):
+            campaign_id, _channel, start, end, daily = live[i]
+            if kind[i] < 0.5:
+                edits.append((end, round(float(daily) * float(budget[i]), 2), campaign_id))
+            else:
+                end = end + timedelta(days=int(extend[i])) if kind[i] < 0.8 else max(today, start)
+                edits.append((end, daily, campaign_id))
+        tx.update("campaigns", ["end_date", "daily_budget"], ["campaign_id"], edits)
         for _ in range(int(rng.poisson(s.config.campaigns_per_week / 7 * tx.days))):
             self._new_campaign(tx, today + timedelta(days=int(rng.integers(1, 8))))
 
@@ -1169,7 +1171,7 @@ class Simulator:
         delivered = shipped + (rng.exponential(7, n) * DAY_US).astype(np.int64) * US + hours(2, 24)
         delivered = np.minimum(delivered, clock - np.int64(DAY_US) * US)
         canceled = rng.random(n) < 0.01
-        estimate = purchased.astype("datetime64[D]") + rng.integers(12, 32, size=n)
+        estimate = purchased.astype("datetime64[D]") + rng.integers(8, 30, size=n)
         last_change = np.where(canceled, approved, delivered)
         nat = np.datetime64("NaT", "us")
         order_ids = np.array(_hex_ids(rng, n))
@@ -1311,7 +1313,7 @@ class Simulator:
             ),
         }
         counts = {}
-        with self.conn.transaction():
+        with self.conn.transaction(), _indexes_rebuilt(self.conn, list(rows)):
             for table, (columns, values) in rows.items():
                 counts[table] = _copy_csv(self.conn, table, columns, values)
         return BulkReport(counts, time.perf_counter() - started)
@@ -1320,6 +1322,32 @@ class Simulator:
     def fingerprint(self) -> dict[str, tuple[int, str]]:
         """(rows, md5 of every row in key order) per table of schema shop."""
         return fingerprint(self.conn)
+
+
+@contextmanager
+def _indexes_rebuilt(conn: psycopg.Connection[Any], tables: list[str]) -> Iterator[None]:
+    """Drop the tables' primary keys and indexes, and build them again after the block (in the caller's
+    transaction): a bulk load into tables keyed by random ids is several times faster than with the index
+    maintained row by row."""
+    constraints = conn.execute(
+        "select conrelid::regclass::text, conname, pg_get_constraintdef(oid) from pg_constraint "
+        "where contype = 'p' and conrelid = any(%s::regclass[]) order by 1",
+        ([f"{SCHEMA}.{t}" for t in tables],),
+    ).fetchall()
+    indexes = conn.execute(
+        "select indexdef, schemaname || '.' || indexname from pg_indexes where schemaname = %s "
+        "and tablename = any(%s) and indexname not in (select conname from pg_constraint) order by 2",
+        (SCHEMA, tables),
+    ).fetchall()
+    for _definition, name in indexes:
+        conn.execute(f"drop index {name}")
+    for table, name, _definition in constraints:
+        conn.execute(f"alter table {table} drop constraint {name}")
+    yield
+    for table, name, definition in constraints:
+        conn.execute(f"alter table {table} add constraint {name} {definition}")
+    for definition, _name in indexes:
+        conn.execute(definition)
 
 
 def _copy_csv(conn: psycopg.Connection[Any], table: str, columns: list[str], values: list[np.ndarray]) -> int:
