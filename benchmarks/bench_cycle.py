@@ -11,9 +11,10 @@ Prints `name: value unit` lines (medians of 3 where it says so), each next to it
                              order lines (and their day's clickstream), transform, export, until the lines
                              are in gold (median of 3)                              goal: <= 90 s
   cycle_2h_batch_transform_seconds   of which the transform step
-  cycle_2h_batch_no_history_seconds  the same cycle with LAKEHOUSE_RUN_HISTORY=false (median of 3, run
+  cycle_2h_batch_no_history_seconds  the same cycle with LAKEHOUSE_RUN_HISTORY=false (fastest of 3, run
                              alternately with the recorded ones)
-  run_history_overhead_pct   what recording the run history adds to that cycle       goal: <= 10 %
+  run_history_overhead_pct   what recording the run history adds to that cycle (fastest of 3 with it against
+                             fastest of 3 without)                                    goal: <= 10 %
   make_test_seconds          the last whole `make test` session on this checkout (tests/conftest.py writes it;
                              absent when the suite has not run here)              goal: <= 1800 s
 
@@ -78,11 +79,12 @@ def main() -> None:
                 del os.environ["LAKEHOUSE_RUN_HISTORY"]
         whole = statistics.median(r[0] for r in recorded)
         transform = statistics.median(r[1].get(TRANSFORM, 0.0) for r in recorded)
-        without = statistics.median(r[0] for r in bare)
         say("cycle_2h_batch_seconds", whole, "s (goal <= 90)")
         say("cycle_2h_batch_transform_seconds", transform, "s")
+        # the fastest of each: whatever else the machine does only ever adds time, to either side
+        fastest, without = min(r[0] for r in recorded), min(r[0] for r in bare)
         say("cycle_2h_batch_no_history_seconds", without, "s")
-        say("run_history_overhead_pct", 100 * (whole - without) / without, "% (goal <= 10)")
+        say("run_history_overhead_pct", 100 * (fastest - without) / without, "% (goal <= 10)")
     finally:
         if not keep_services():
             services.down(settings, echo=lambda _msg: None)
