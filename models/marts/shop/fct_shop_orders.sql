@@ -26,14 +26,7 @@ payments as (
 
 customer_versions as (
 
-    -- INTERIM until dim_shop_customers lands
-    select
-        {{ hash_key(['customer_id', 'updated_at']) }} as customer_sk,
-        customer_id,
-        state,
-        updated_at as valid_from
-    from {{ ref('stg_shop__customers') }}
-    where not is_deleted
+    select * from {{ ref('dim_shop_customers') }}
 
 ),
 
