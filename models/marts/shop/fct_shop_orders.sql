@@ -66,9 +66,12 @@ customer_at_purchase as (
             partition by orders.order_id
             order by
                 case when customer_versions.valid_from <= orders.purchased_at then 0 else 1 end,
-                case when customer_versions.valid_from <= orders.purchased_at then customer_versions.valid_from end
-                desc,
-                customer_versions.valid_from
+                -- in effect: the latest such version; none in effect: the earliest
+                case
+                    when customer_versions.valid_from <= orders.purchased_at
+                        then -cast(customer_versions.valid_from as double)
+                    else cast(customer_versions.valid_from as double)
+                end
         ) as version_rank
     from orders
     inner join customer_versions on orders.customer_id = customer_versions.customer_id

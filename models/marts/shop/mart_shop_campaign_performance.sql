@@ -81,9 +81,9 @@ last_touches as (
     inner join campaign_touches
         on
             orders.customer_id = campaign_touches.visitor_id
-            and campaign_touches.event_ts <= orders.purchased_at
-            and campaign_touches.event_ts
-            > orders.purchased_at - interval {{ var('shop_attribution_window_days', 30) }} days
+            and orders.purchased_at >= campaign_touches.event_ts
+            and orders.purchased_at - interval {{ var('shop_attribution_window_days', 30) }} days
+            < campaign_touches.event_ts
     where not orders.is_canceled
 
 ),

@@ -33,8 +33,8 @@ deal_gmv as (
     inner join order_items
         on
             closed_deals.seller_id = order_items.seller_id
-            and order_items.purchase_date >= closed_deals.won_date
-            and order_items.purchase_date < date_add(closed_deals.won_date, 90)
+            and closed_deals.won_date <= order_items.purchase_date
+            and date_add(closed_deals.won_date, 90) > order_items.purchase_date
     where not order_items.is_canceled
     group by closed_deals.mql_id
 
