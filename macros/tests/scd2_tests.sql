@@ -1,6 +1,8 @@
 {#- Generic tests for SCD2 tables: validity windows [valid_from, valid_to) per key. -#}
 
+{#- A null valid_to is an open window (the current version): read as the far future. -#}
 {% test scd2_no_overlapping_windows(model, key, valid_from='valid_from', valid_to='valid_to') %}
+    {%- set far_future = "timestamp '9999-12-31 00:00:00'" -%}
     select
         a.{{ key }},
         a.{{ valid_from }} as a_valid_from,
@@ -10,8 +12,8 @@
     from {{ model }} as a
     inner join {{ model }} as b
         on a.{{ key }} = b.{{ key }}
-        and a.{{ valid_from }} < b.{{ valid_to }}
-        and b.{{ valid_from }} < a.{{ valid_to }}
+        and a.{{ valid_from }} < coalesce(b.{{ valid_to }}, {{ far_future }})
+        and b.{{ valid_from }} < coalesce(a.{{ valid_to }}, {{ far_future }})
         and a.{{ valid_from }} < b.{{ valid_from }}
     union all
     select
@@ -21,7 +23,7 @@
         {{ valid_from }},
         {{ valid_to }}
     from {{ model }}
-    where {{ valid_from }} >= {{ valid_to }}
+    where {{ valid_from }} >= coalesce({{ valid_to }}, {{ far_future }})
 {% endtest %}
 
 {% test scd2_one_current_row(model, key, is_current='is_current') %}

@@ -1,0 +1,33 @@
+with
+
+versions as (
+
+    select * from {{ ref('stg_shop__campaign_spend') }}
+
+),
+
+-- the last version of each key: batches sort in extraction order, rows within a batch in cursor order
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by campaign_id, spend_date
+            order by _batch_id desc, _row_number desc
+        ) as version_rank
+    from versions
+
+)
+
+select
+    campaign_id,
+    spend_date,
+    spend,
+    impressions,
+    clicks,
+    updated_at,
+    _extra,
+    _batch_id,
+    _ingested_at
+from ranked
+where version_rank = 1 and not is_deleted

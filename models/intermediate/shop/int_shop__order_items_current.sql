@@ -1,0 +1,35 @@
+with
+
+versions as (
+
+    select * from {{ ref('stg_shop__order_items') }}
+
+),
+
+-- the last version of each key: batches sort in extraction order, rows within a batch in cursor order
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_id, order_item_id
+            order by _batch_id desc, _row_number desc
+        ) as version_rank
+    from versions
+
+)
+
+select
+    order_id,
+    order_item_id,
+    product_id,
+    seller_id,
+    shipping_limit_at,
+    price,
+    freight_value,
+    updated_at,
+    _extra,
+    _batch_id,
+    _ingested_at
+from ranked
+where version_rank = 1 and not is_deleted
