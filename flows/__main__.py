@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
+from flows.ingest import SHOP_DEMO_DAYS
 from ingestion.generate.config import DEMO_DAYS, GeneratorConfig
 from lakehouse.platform.cli import LakehouseGroup, name_log_file
 from lakehouse.platform.settings import load_settings
@@ -56,6 +57,10 @@ def main() -> None:
 @click.option("--sessions-per-day", default=GeneratorConfig.sessions_per_day, show_default=True)
 @click.option("--products", default=GeneratorConfig.products, show_default=True)
 @click.option("--customers", default=GeneratorConfig.customers, show_default=True)
+@click.option(
+    "--shop-days", default=SHOP_DEMO_DAYS, show_default=True,
+    help="Simulated days of the demo shop database (in all: a second run adds none).",
+)  # fmt: skip
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
 @FULL
 def run(wait: float, **params: Any) -> None:
@@ -146,6 +151,26 @@ def order_lines(hours: int, full: bool, **shop: Any) -> None:
     from flows.pipeline import order_lines_run
 
     _run(order_lines_run, shop=SimulatedShop(**shop), hours=hours, full=full)
+
+
+@main.command()
+@click.option(
+    "--intervals",
+    default=1,
+    show_default=True,
+    help="Intervals to simulate on the embedded demo shop first (0: none; an external shop never is).",
+)
+@click.option("--interval-hours", default=24.0, show_default=True, help="Length of a simulated interval.")
+@click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
+@FULL
+def shop(intervals: int, interval_hours: float, wait: float, full: bool) -> None:
+    """The shop database's changes to gold: simulate (demo shop), extract, transform and export."""
+    from flows.pipeline import shop_run
+
+    _run(
+        shop_run, simulate_intervals=intervals, interval_hours=interval_hours,
+        wait_for_lock_seconds=wait, full=full,
+    )  # fmt: skip
 
 
 @main.command()

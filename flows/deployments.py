@@ -4,6 +4,7 @@
 |---------------------|--------------|----------------------------|
 | master-data-daily   | master-data  | daily 06:00                |
 | order-lines-2h      | order-lines  | every 2 hours              |
+| shop-hourly         | shop         | hourly at :30 (extract; the demo shop simulates an hour first) |
 | recovery-daily      | recovery     | daily 07:00, after master  |
 | gold-backup-daily   | gold-backup  | daily 02:00                |
 | table-maintenance-weekly | table-maintenance | Sundays 03:00         |
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 SCHEDULES = {
     "master-data-daily": "0 6 * * *",
     "order-lines-2h": "0 */2 * * *",
+    "shop-hourly": "30 * * * *",
     "recovery-daily": "0 7 * * *",
     "gold-backup-daily": "0 2 * * *",
     "table-maintenance-weekly": "0 3 * * 0",
@@ -48,6 +50,7 @@ def deployments(shop: SimulatedShop | None = None) -> list[RunnerDeployment]:
         order_lines_run,
         pipeline,
         recovery_run,
+        shop_run,
     )
 
     def cron(name: str) -> list[Schedule]:
@@ -63,6 +66,12 @@ def deployments(shop: SimulatedShop | None = None) -> list[RunnerDeployment]:
         order_lines_run.to_deployment(
             name="order-lines-2h", schedules=cron("order-lines-2h"), parameters={**sim, "hours": 2},
             concurrency_limit=1, tags=["hourly", "ingest"],
+        ),
+        # the shop database's changes every hour; the embedded demo shop first lives through that hour
+        shop_run.to_deployment(
+            name="shop-hourly", schedules=cron("shop-hourly"),
+            parameters={"simulate_intervals": 1, "interval_hours": 1.0},
+            concurrency_limit=1, tags=["hourly", "ingest", "shop"],
         ),
         recovery_run.to_deployment(
             name="recovery-daily", schedules=cron("recovery-daily"), concurrency_limit=1, tags=["daily"],

@@ -198,3 +198,75 @@ def enrich_lookups() -> LookupCounts:
 
     with SparkSQL(load_settings()) as spark:
         return refresh_lookups(spark)
+
+
+# ------------------------------------------------------------------------------------------- shop db
+# The shop's operational database (ingestion/shopdb): the embedded demo shop is advanced by its simulator,
+# then every table's changes since the last extraction land as raw batches (ingestion/extract.py).
+SHOP_DEMO_DAYS = 7  # `make run`'s simulated shop days (the shop's sizes are ShopConfig's defaults)
+
+
+@dataclass(frozen=True)
+class ShopSimulation:
+    intervals: int  # simulated in this run
+    clock: str  # the shop's simulated time afterwards ('' when the shop is not ours)
+
+    def describe(self) -> str:
+        if not self.clock:
+            return "external shop database (SOURCE_DATABASE_URL): not simulated"
+        return f"{self.intervals} interval(s) simulated, shop clock {self.clock}"
+
+
+@task(name="shop-simulate")
+def simulate_shop(
+    intervals: int = 1, interval_hours: float = 24.0, until_intervals: int | None = None
+) -> ShopSimulation:
+    """Advance the embedded demo shop (created and initialised when new) by ``intervals`` intervals, or,
+    with ``until_intervals``, until it has run that many in all (idempotent: `make run` twice simulates
+    its days once). A shop at SOURCE_DATABASE_URL is a real application's: never simulated. No retries:
+    an interval that a crash interrupted resumes by itself on the next run."""
+    from datetime import timedelta
+
+    from ingestion.shopdb import embedded, ensure_database, source_url
+    from ingestion.shopdb.simulator import Simulator
+
+    settings = load_settings()
+    if not embedded(settings):
+        return ShopSimulation(0, "")
+    ensure_database(settings)
+    with Simulator(source_url(settings)) as sim:
+        if not sim.initialised:
+            sim.init()
+        n = intervals if until_intervals is None else max(0, until_intervals - sim.state.step)
+        for report in sim.run(n, timedelta(hours=interval_hours)) if n else ():
+            get_run_logger().info(report.line())
+        return ShopSimulation(n, f"{sim.clock:%Y-%m-%d %H:%M}")
+
+
+@dataclass(frozen=True)
+class ExtractSummary:
+    tables_changed: int
+    rows: int
+    deletes: int
+
+    def describe(self) -> str:
+        return f"{self.tables_changed} tables changed, {self.rows:,} rows, {self.deletes:,} deletes"
+
+
+@task(name="shop-extract", **TRANSIENT_RETRIES)
+def extract_shop(tables: list[str] | None = None) -> ExtractSummary:
+    """Land the shop database's changes since the last extraction, one raw batch per changed table.
+    Safe to retry: a cursor moves only after its batch is registered, and a batch id lands once."""
+    from ingestion.extract import extract
+
+    logger = get_run_logger()
+    report = extract(load_settings(), tables=tables)
+    for result in report.results:
+        logger.info(result.line())
+    if report.failed:
+        raise LakehouseError(
+            f"{len(report.failed)} shop table(s) failed to extract: "
+            + ", ".join(f"{r.table} ({r.error})" for r in report.failed)
+        )
+    changed = [r for r in report.results if r.status == "succeeded"]
+    return ExtractSummary(len(changed), sum(r.rows for r in changed), sum(r.deletes for r in changed))

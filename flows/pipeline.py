@@ -16,13 +16,18 @@ from flows.anomalies import alert_anomalies, describe_alert, publish_anomalies, 
 from flows.freshness import Freshness, check_freshness
 from flows.ingest import (
     DEFAULT_SHOP,
+    SHOP_DEMO_DAYS,
+    ExtractSummary,
     IngestSummary,
+    ShopSimulation,
     SimulatedShop,
     enrich_lookups,
+    extract_shop,
     import_files,
     ingest_demo,
     ingest_master_data,
     ingest_order_lines,
+    simulate_shop,
 )
 from flows.maintenance import maintain_if_due
 from flows.report import RunReport, layer_counts
@@ -46,6 +51,11 @@ def export_gold(full_refresh: bool = False) -> list[gold.ExportResult]:
 def _landed(s: IngestSummary) -> str:
     history.note(rows_landed=s.rows_landed)
     return f"{s.batches_landed} batches landed ({s.rows_landed:,} rows), {s.batches_skipped} skipped"
+
+
+def _extracted(s: ExtractSummary) -> str:
+    history.note(rows_landed=s.rows + s.deletes)
+    return s.describe()
 
 
 def _refresh(run: Run, unit_tests: bool = False, full: bool = False) -> None:
@@ -117,10 +127,12 @@ def pipeline(
     sessions_per_day: int = GeneratorConfig.sessions_per_day,
     products: int = GeneratorConfig.products,
     customers: int = GeneratorConfig.customers,
+    shop_days: int = SHOP_DEMO_DAYS,
     wait_for_lock_seconds: float = 0,
     full: bool = False,
 ) -> RunReport:
-    """One full run: services up, ingest the demo dataset, dbt build, export to gold."""
+    """One full run: services up, ingest the demo dataset, the demo shop database (its first
+    ``shop_days`` simulated days) extracted, dbt build, export to gold."""
     with _pipeline_run("Lakehouse pipeline run", wait_for_lock_seconds) as run:
         run.step(
             "ingest", lambda: ingest_demo(
@@ -128,6 +140,29 @@ def pipeline(
                 products=products, customers=customers,
             ), _landed,
         )  # fmt: skip
+        run.step("shop simulate", lambda: simulate_shop(until_intervals=shop_days), ShopSimulation.describe)
+        run.step("shop extract", extract_shop, _extracted)
+        _refresh(run, full=full)
+    return run.report
+
+
+@flow(name="shop")
+def shop_run(
+    simulate_intervals: int = 1,
+    interval_hours: float = 24.0,
+    wait_for_lock_seconds: float = 600,
+    full: bool = False,
+) -> RunReport:
+    """Hourly: the shop database's changes to gold. The embedded demo shop is first advanced by
+    ``simulate_intervals`` simulated intervals (0: none; a shop at SOURCE_DATABASE_URL never is), then every
+    table's changes since the last extraction land as raw batches, then enrich, transform, export, alert."""
+    with _pipeline_run("Shop database run", wait_for_lock_seconds) as run:
+        if simulate_intervals:
+            run.step(
+                "shop simulate", lambda: simulate_shop(simulate_intervals, interval_hours),
+                ShopSimulation.describe,
+            )  # fmt: skip
+        run.step("shop extract", extract_shop, _extracted)
         _refresh(run, full=full)
     return run.report
 

@@ -41,6 +41,12 @@ def test_simulation_parameters_reach_the_ingest_deployments():
     assert by_name["full-pipeline"].schedules in (None, [])
 
 
+def test_shop_deployment_extracts_hourly_after_an_hour_of_the_demo_shop():
+    shop = {d.name: d for d in deployments()}["shop-hourly"]
+    assert SCHEDULES["shop-hourly"] == "30 * * * *"
+    assert shop.parameters == {"simulate_intervals": 1, "interval_hours": 1.0}
+
+
 def test_import_deployment_takes_the_paths_of_the_files():
     import_files = {d.name: d for d in deployments()}["import-files"]
     assert import_files.schedules in (None, [])  # on demand

@@ -66,7 +66,8 @@ def test_1_full_run_builds_lake_and_gold(lake, reference_run):
     report = reference_run.report
     steps = {name: result for name, result, _sec in report.steps}
     assert set(steps) == {
-        "services up", "ingest", "enrich lookups", "pull anomaly reviews", "source freshness",
+        "services up", "ingest", "shop simulate", "shop extract", "enrich lookups", "pull anomaly reviews",
+        "source freshness",
         "transform (dbt build)",
         "export gold", "publish anomalies for review", "gold BI layer (dbt build --target gold)",
         "anomaly alert",

@@ -16,6 +16,7 @@ REFERENCE_SIZES = {
     "sessions_per_day": 30,
     "products": 60,
     "customers": 120,
+    "shop_days": 2,  # simulated days of the demo shop database (ingestion/shopdb)
 }
 # What "the same lake" means when two runs are compared: counts, sums and distinct keys of the main tables.
 LAKE_CHECKS = {
