@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import yaml
 from prefect import get_run_logger, task
 
 from flows.transform import run_dbt
 from lakehouse.platform.errors import LakehouseError
-from lakehouse.platform.settings import Settings, load_settings
+from lakehouse.platform.settings import REPO_ROOT, Settings, load_settings
 from lakehouse.platform.sql import SparkSQL
 
 FATAL, STALE, BROKEN = "error", "warn", "runtime error"
@@ -43,15 +44,29 @@ class Freshness:
         return text + (f"; not checked: {', '.join(self.broken)}" if self.broken else "")
 
 
+def raw_source_tables() -> dict[str, str]:
+    """Raw table -> dbt ``source.table``, read from the sources YAML (a table's identifier may differ from its
+    dbt name: raw.shop_orders is ``shop.orders``); no dbt parse needed, so it works before the first build."""
+    tables = {}
+    for path in sorted((REPO_ROOT / "models").rglob("*.yml")):
+        for source in (yaml.safe_load(path.read_text()) or {}).get("sources") or []:
+            if source.get("schema", source["name"]) != "raw":
+                continue
+            for table in source.get("tables") or []:
+                tables[table.get("identifier", table["name"])] = f"{source['name']}.{table['name']}"
+    return tables
+
+
 def landed_sources(settings: Settings) -> list[str]:
-    """dbt selectors of the raw tables with at least one succeeded batch (``source:*.<table>``; dbt checks
-    those of them whose source declares a freshness)."""
+    """dbt selectors of the raw tables declared as dbt sources with at least one succeeded batch (dbt checks
+    those whose source declares a freshness)."""
     with SparkSQL(settings) as spark:
         try:
             rows = spark.query("select distinct source from raw._batches where status = 'succeeded'")
         except LakehouseError:
             return []  # no batch manifest: nothing ever landed
-    return sorted(f"source:*.{table}" for (table,) in rows)
+    declared = raw_source_tables()
+    return sorted(f"source:{declared[table]}" for (table,) in rows if table in declared)
 
 
 def _age(r: object) -> str:
