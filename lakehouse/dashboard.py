@@ -15,8 +15,9 @@ never in the repository or the zip. A running server is reused, never restarted.
 
 The bundle holds three dashboards (``DASHBOARDS``: slug and title): the E-commerce dashboard on the marts,
 "Pipeline health" on the run history (gold.pipeline_runs, run_steps, node_runs, ...) and "Shop database" on
-the shop database's marts (gold.shop_*). ``export`` does the reverse of the import: every dashboard as they are in Superset (after an edit in its UI) are written back to
-``dashboard/bundle`` with ids and secrets taken out, ready to commit.
+the shop database's marts (gold.shop_*). ``export`` does the reverse of the import: every dashboard as it is
+in Superset (after an edit in its UI) is written back to ``dashboard/bundle`` with ids and secrets taken out,
+ready to commit.
 """
 
 from __future__ import annotations

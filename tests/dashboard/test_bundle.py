@@ -127,7 +127,8 @@ def test_the_shop_dashboard_has_the_issues_charts_on_the_shop_marts():
     }
     assert_charts_show_their_datasets_fields(shop, charts, datasets)
     # a dataset's columns are its view's contract, name and type
-    contracts = {m["name"]: m for m in yaml.safe_load((GOLD_MODELS / "_gold__shop.yml").read_text())["models"]}
+    models = yaml.safe_load((GOLD_MODELS / "_gold__shop.yml").read_text())["models"]
+    contracts = {m["name"]: m for m in models}
     for view in set().union(*read.values()):
         (dataset,) = [d for d in datasets.values() if d["table_name"] == view and not d["sql"]]
         assert {c["column_name"]: c["type"] for c in dataset["columns"]} == {
