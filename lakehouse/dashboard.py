@@ -13,10 +13,11 @@ import time) with Superset's asset importer, which overwrites what it names. The
 with the read-only ``gold_reader`` role; its password travels in the environment of the import process only,
 never in the repository or the zip. A running server is reused, never restarted.
 
-The bundle holds two dashboards (``DASHBOARDS``: slug and title): the E-commerce dashboard on the marts, and
-"Pipeline health" on the run history (gold.pipeline_runs, run_steps, node_runs, ...). ``export`` does the
-reverse of the import: both dashboards as they are in Superset (after an edit in its UI) are written back to
-``dashboard/bundle`` with ids and secrets taken out, ready to commit.
+The bundle holds three dashboards (``DASHBOARDS``: slug and title): the E-commerce dashboard on the marts,
+"Pipeline health" on the run history (gold.pipeline_runs, run_steps, node_runs, ...) and "Shop database" on
+the shop database's marts (gold.shop_*). ``export`` does the reverse of the import: every dashboard as it is
+in Superset (after an edit in its UI) is written back to ``dashboard/bundle`` with ids and secrets taken out,
+ready to commit.
 """
 
 from __future__ import annotations
@@ -53,8 +54,13 @@ CONFIG_FILE = SOURCE_DIR / "superset_config.py"
 SETUP_SCRIPT = SOURCE_DIR / "superset_setup.py"
 DASHBOARD_SLUG = "lakehouse"
 HEALTH_DASHBOARD_SLUG = "pipeline-health"
+SHOP_DASHBOARD_SLUG = "shop"
 # every dashboard of the bundle, slug -> title: what `up` prints and `export` writes back
-DASHBOARDS = {DASHBOARD_SLUG: "E-commerce lakehouse", HEALTH_DASHBOARD_SLUG: "Pipeline health"}
+DASHBOARDS = {
+    DASHBOARD_SLUG: "E-commerce lakehouse",
+    HEALTH_DASHBOARD_SLUG: "Pipeline health",
+    SHOP_DASHBOARD_SLUG: "Shop database",
+}
 # What the bundle's database YAML holds instead of a real URI: filled in at import time.
 MASKED_PASSWORD = "XXXXXXXXXX"
 INSTALL_TIMEOUT = 1800.0

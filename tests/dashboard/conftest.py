@@ -3,6 +3,8 @@ lakehouse/dashboard.py."""
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 import pytest
 
@@ -13,8 +15,11 @@ from tests.support.ports import free_port
 
 # every gold view the bundle's datasets read, and those that must hold rows for its charts to mean anything
 VIEWS = ("sales_by_region", "order_lines", "countries", "top_products", "customer_order_frequency",
-         "cross_border_shoppers", "anomaly_trend", "order_line_anomalies", "conversion_funnel")  # fmt: skip
-MUST_HAVE_ROWS = ("sales_by_region", "order_lines", "top_products", "customer_order_frequency")
+         "cross_border_shoppers", "anomaly_trend", "order_line_anomalies", "conversion_funnel",
+         "shop_orders", "shop_delivery_performance", "shop_seller_scorecard", "shop_payments_mix",
+         "shop_review_scores", "shop_inventory_health", "shop_campaign_performance",
+         "shop_lead_funnel")  # fmt: skip
+MUST_HAVE_ROWS = ("sales_by_region", "order_lines", "top_products", "customer_order_frequency", "shop_orders")
 
 
 def gold_is_ready(url: str) -> bool:
@@ -46,8 +51,10 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def superset(chromium, gold_with_data):
-    """Superset on a free port, set up and started by the real module; stopped at the end of the module."""
-    settings = load_settings({**gold_with_data.values, "SUPERSET_PORT": str(free_port())})
+    """Superset on a free port (or LAKEHOUSE_TEST_SUPERSET_PORT, for sessions side by side), set up and
+    started by the real module; stopped at the end of the module."""
+    port = os.environ.get("LAKEHOUSE_TEST_SUPERSET_PORT") or str(free_port())
+    settings = load_settings({**gold_with_data.values, "SUPERSET_PORT": port})
     server = Superset(settings)
     server.up(echo=lambda _msg: None)
     yield server

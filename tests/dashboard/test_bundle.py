@@ -6,7 +6,14 @@ import re
 
 import yaml
 
-from lakehouse.dashboard import BUNDLE_DIR, DASHBOARD_SLUG, DASHBOARDS, HEALTH_DASHBOARD_SLUG, MASKED_PASSWORD
+from lakehouse.dashboard import (
+    BUNDLE_DIR,
+    DASHBOARD_SLUG,
+    DASHBOARDS,
+    HEALTH_DASHBOARD_SLUG,
+    MASKED_PASSWORD,
+    SHOP_DASHBOARD_SLUG,
+)
 from lakehouse.platform.settings import REPO_ROOT
 
 GOLD_MODELS = REPO_ROOT / "models" / "gold"
@@ -85,15 +92,48 @@ def test_the_health_dashboard_has_the_contracts_charts_on_the_run_history():
         "Runs": {"pipeline_runs"},
         "Volume flags": {"volume_anomalies"},
     }
-    # what each chart shows is a column (or a saved metric) of its dataset
-    for uuid in health:
+    assert_charts_show_their_datasets_fields(health, charts, datasets)
+
+
+def assert_charts_show_their_datasets_fields(placed: dict[str, str], charts: dict, datasets: dict) -> None:
+    """What each chart shows is a column (or a saved metric) of its dataset."""
+    for uuid in placed:
         name, params = charts[uuid]["slice_name"], charts[uuid]["params"]
         dataset = datasets[charts[uuid]["dataset_uuid"]]
         columns = {c["column_name"] for c in dataset["columns"]}
         metrics = {m["metric_name"] for m in dataset["metrics"]}
         used = {params.get("x_axis"), *params.get("groupby", []), *params.get("all_columns", [])} - {None}
         assert used <= columns, (name, used - columns)
-        assert {*params.get("metrics", []), *params.get("metrics_b", [])} <= metrics, name
+        shown = {*params.get("metrics", []), *params.get("metrics_b", []), params.get("metric")} - {None}
+        assert shown <= metrics, (name, shown - metrics)
+
+
+def test_the_shop_dashboard_has_the_issues_charts_on_the_shop_marts():
+    """Issue 23's dashboards for the shop database's marts: one chart per question, each on its gold view."""
+    charts = {c["uuid"]: c for c in load("charts")}
+    datasets = {d["uuid"]: d for d in load("datasets")}
+    shop = placed_charts(dashboard(SHOP_DASHBOARD_SLUG))
+    read = {name: views_read([datasets[charts[uuid]["dataset_uuid"]]]) for uuid, name in shop.items()}
+    assert read == {
+        "Shop orders": {"shop_orders"},
+        "Shop orders by status": {"shop_orders"},
+        "On-time delivery by customer state": {"shop_delivery_performance"},
+        "Top sellers by GMV": {"shop_seller_scorecard"},
+        "Payments mix by month": {"shop_payments_mix"},
+        "Review scores over time": {"shop_review_scores"},
+        "Inventory health": {"shop_inventory_health"},
+        "Campaign spend and ROAS by channel": {"shop_campaign_performance"},
+        "Lead funnel by origin": {"shop_lead_funnel"},
+    }
+    assert_charts_show_their_datasets_fields(shop, charts, datasets)
+    # a dataset's columns are its view's contract, name and type
+    models = yaml.safe_load((GOLD_MODELS / "_gold__shop.yml").read_text())["models"]
+    contracts = {m["name"]: m for m in models}
+    for view in set().union(*read.values()):
+        (dataset,) = [d for d in datasets.values() if d["table_name"] == view and not d["sql"]]
+        assert {c["column_name"]: c["type"] for c in dataset["columns"]} == {
+            c["name"]: c["data_type"].upper() for c in contracts[view]["columns"]
+        }, view
 
 
 def test_dbt_exposures_point_at_the_dashboards_and_cover_what_they_read():

@@ -1,5 +1,6 @@
-"""The dashboards in a real browser, after a pipeline run: every chart of both renders, none fails, the
-total revenue shown is the one gold gives, the latest run on "Pipeline health" is gold's latest run; a renamed
+"""The dashboards in a real browser, after a pipeline run: every chart of the three renders, none fails, the
+total revenue shown is the one gold gives, the latest run on "Pipeline health" is gold's latest run, the shop
+orders shown are the shop database's own count; a renamed
 column fails the check with the chart's name; `up` is idempotent and `down` leaves nothing behind.
 """
 
@@ -14,8 +15,16 @@ import psycopg
 import pytest
 import yaml
 
+from ingestion import shopdb
 from lakehouse import gold, services
-from lakehouse.dashboard import BUNDLE_DIR, DASHBOARD_SLUG, HEALTH_DASHBOARD_SLUG, HOST, Superset
+from lakehouse.dashboard import (
+    BUNDLE_DIR,
+    DASHBOARD_SLUG,
+    HEALTH_DASHBOARD_SLUG,
+    HOST,
+    SHOP_DASHBOARD_SLUG,
+    Superset,
+)
 from tests.support.browser import check_dashboard
 
 pytestmark = pytest.mark.integration
@@ -36,6 +45,7 @@ def charts_of(slug: str) -> set[str]:
 
 CHARTS = charts_of(DASHBOARD_SLUG)
 HEALTH_CHARTS = charts_of(HEALTH_DASHBOARD_SLUG)
+SHOP_CHARTS = charts_of(SHOP_DASHBOARD_SLUG)
 # charts on views any pipeline run fills (the anomaly charts are empty until detection has history)
 NEVER_EMPTY = {
     "Total revenue", "Sales per region", "Revenue by geography over time", "Top 20 products by quantity",
@@ -44,6 +54,15 @@ NEVER_EMPTY = {
 # health charts any run fills (a run leaves no test failure, quarantine or volume flag necessarily)
 HEALTH_NEVER_EMPTY = {
     "Runs", "Run duration by step", "Rows per layer per run", "Slowest models", "Source freshness",
+}  # fmt: skip
+
+
+# shop charts the reference run fills: its 2 simulated days (seed 11) leave 278 orders, 3 of them delivered,
+# payments, sellers, stock, campaign spend and leads from 7 origins, but no review yet
+SHOP_NEVER_EMPTY = {
+    "Shop orders", "Shop orders by status", "On-time delivery by customer state", "Top sellers by GMV",
+    "Payments mix by month", "Inventory health", "Campaign spend and ROAS by channel",
+    "Lead funnel by origin",
 }  # fmt: skip
 
 
@@ -107,6 +126,22 @@ def test_every_health_chart_renders_and_the_latest_run_is_golds(superset: Supers
     assert [row[1:3] for row in shown[:1]] == [list(runs[0])], result.charts["Runs"].text
     assert len(shown) == min(len(runs), 10), result.charts["Runs"].text
     assert len(table_rows(result.charts["Source freshness"].text)) == sources
+
+
+def test_every_shop_chart_renders_and_the_orders_are_the_source_databases(superset: Superset):
+    screenshot = superset.home / "shop.png"
+    result = check(superset, screenshot, SHOP_DASHBOARD_SLUG)
+
+    assert_all_rendered(result, SHOP_CHARTS, SHOP_NEVER_EMPTY)
+    assert screenshot.stat().st_size > 10_000
+
+    # straight from the shop's own database, not from the lake or gold
+    with psycopg.connect(shopdb.source_url(superset.s)) as conn:
+        (orders,) = conn.execute("select count(*) from shop.orders").fetchone()
+    assert orders > 0
+    shown = re.search(r"[\d,]+", result.charts["Shop orders"].text)
+    assert shown, f"no number in the Shop orders chart: {result.charts['Shop orders'].text!r}"
+    assert int(shown.group().replace(",", "")) == orders
 
 
 def test_a_renamed_column_fails_the_check_with_the_charts_name(superset: Superset):
