@@ -8,9 +8,14 @@ tests included). Every expectation is computed here, straight from the source da
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -160,3 +165,67 @@ def test_3_order_status_history_has_each_status_at_its_milestone(shop, lake_sql)
     assert got == expected
     statuses = {s for _o, s, _t, _c in got}
     assert {"created", "approved", "shipped"} <= statuses
+
+
+def test_4_a_new_source_column_lands_in_extra_then_in_staging_once_the_model_maps_it(
+    shop, lake, lake_sql, tmp_path
+):
+    """The application adds `leads.score`; the next extraction keeps it in `_extra` (the raw contract does not
+    know it); a copy of the project whose staging model maps it, as a user would edit it, builds it typed."""
+    from ingestion import extract
+    from lakehouse.platform.settings import REPO_ROOT
+
+    url, _seen = shop
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("alter table shop.leads add column score int")
+            # no updated_at here: the source's trigger stamps the change, as for any application update
+            conn.execute(
+                "update shop.leads set score = length(mql_id) % 5 + 1"
+                " where mql_id in (select mql_id from shop.leads order by mql_id limit 7)"
+            )
+        expected = {
+            (k, s) for k, s in _source(url, "select mql_id, score from shop.leads where score is not null")
+        }
+        assert len(expected) == 7
+
+        report = extract.extract(lake, key_check_every=1)
+        assert not report.failed, [r.line() for r in report.failed]
+        leads = next(r for r in report.results if r.table == "leads")
+        assert leads.rows == 7  # only the changed rows
+        landed = lake_sql.query(
+            f"select mql_id, _extra from raw.shop_leads where batch_id = '{leads.batch_id}'"
+        )
+        assert {(k, json.loads(extra)["score"]) for k, extra in landed} == {(k, str(s)) for k, s in expected}
+
+        # the user's step: map the new column in the staging model (here in a copy of the project)
+        project = tmp_path / "project"
+        for part in ("models", "macros", "seeds", "snapshots", "analyses", "tests/dbt"):
+            if (REPO_ROOT / part).exists():
+                shutil.copytree(REPO_ROOT / part, project / part)
+        shutil.copy(REPO_ROOT / "dbt_project.yml", project)
+        model = project / "models/staging/shop/stg_shop__leads.sql"
+        sql = model.read_text()
+        mapped = "        cast(get_json_object(_extra, '$.score') as int) as score,\n        _extra,\n"
+        assert sql.count("        _extra,\n") == 1
+        model.write_text(sql.replace("        _extra,\n", mapped))
+        env = {**os.environ, **lake.dbt_env(), "DBT_PROJECT_DIR": str(project)}
+        env |= {"DBT_TARGET_PATH": str(project / "target"), "DBT_LOG_PATH": str(project / "logs")}
+        dbt_bin = Path(sys.executable).parent / "dbt"
+        proc = subprocess.run(
+            [str(dbt_bin), "run", "--select", "stg_shop__leads"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        got = lake_sql.query(
+            "select mql_id, score, typeof(score) from staging.stg_shop__leads where score is not null"
+        )
+        assert {(k, s) for k, s, _t in got} == expected
+        assert {t for _k, _s, t in got} == {"int"}
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("alter table shop.leads drop column if exists score")
