@@ -363,7 +363,7 @@ _NATIVE = re.compile(
 
 
 def select_list(types: dict[str, str]) -> str:
-    """The columns of ``types`` for the extraction query: native where Arrow makes the text, else ``::text``."""
+    """The columns of ``types`` for the query: native where Arrow makes the text, else ``::text``."""
     return ", ".join(
         _ident(c) if _NATIVE.match(t) else f"{_ident(c)}::text as {_ident(c)}" for c, t in types.items()
     )
