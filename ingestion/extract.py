@@ -382,7 +382,7 @@ def _position_sql(table: ShopTable, types: dict[str, str], ts: str, key: list[st
     return f"({cols})", f"({', '.join(vals)})"
 
 
-def _end_position(
+def end_position(
     conn: Any, table: ShopTable, types: dict[str, str], start: Cursor
 ) -> tuple[str, list[str]] | None:
     """The greatest (updated_at, key) beyond ``start`` (a backward scan of the index), None if no row is."""
@@ -447,7 +447,7 @@ def plan_table(
     if missing:
         raise LakehouseError(f"{SCHEMA}.{table.name} lacks column(s) {', '.join(missing)}")
     batch_id = batch_id_for(table, start)
-    position = _end_position(conn, table, types, start)
+    position = end_position(conn, table, types, start)
     end = Cursor(**{f.name: getattr(start, f.name) for f in fields(Cursor)})
     has_rows = position is not None
     if position is not None:
