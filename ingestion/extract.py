@@ -30,7 +30,6 @@ import queue
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -41,11 +40,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
-from ingestion import catalog
+from ingestion import catalog, manifest
 from ingestion.conform import constant
 from ingestion.contract import CURSOR_COLUMN, DELETE, OP_COLUMN, SHOP_TABLES, UPSERT, ShopTable
 from ingestion.land import BatchInput, Lander, LandReport
+from ingestion.manifest import SUCCEEDED, BatchRecord
 from ingestion.rawzone import RawZone, default_raw_uri
 from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.settings import Settings
@@ -57,6 +58,7 @@ SCHEMA = "shop"
 CURSORS = "_extract_cursors"  # a view: each table's latest cursor
 CURSOR_LOG = "_extract_cursor_log"  # appended: a table's cursor after each landed batch
 COMPACT_EVERY = 100  # batches of a table between two rewrites of the cursor log
+ROW_NUMBER = "_row_number"
 KEY_CHECK_VARIABLE = "SHOP_EXTRACT_KEY_CHECK_EVERY"
 PREFETCH = 4  # record batches decoded ahead of the writer (the driver's batches are ~16 MB)
 # Text of a timestamp in the raw contract and in cursors: UTC, microseconds, fixed width (sorts as text).
@@ -322,35 +324,54 @@ def tombstones(table: ShopTable, keys: pa.Table, cursor: str) -> Iterator[pa.Rec
 
 
 # ---------------------------------------------------------------------------------------------- deletes
-def deleted_keys(
-    spark: SparkSQL, zone: RawZone, conn: Any, table: ShopTable, batch_id: str, schema: str = "raw"
-) -> pa.Table:
-    """Keys alive in ``raw.shop_<table>`` (before ``batch_id``, which a re-run replaces) that the source no
-    longer has. The source's keys stream to a Parquet file in the raw zone; Spark compares; only the deleted
-    keys come back."""
-    key_sql = ", ".join(f"{_ident(k)}::text as {_ident(k)}" for k in table.key)
-    path = zone.staging_path(table.source, batch_id, f"keys-{uuid.uuid4().hex[:12]}")
+def lake_alive_keys(zone: RawZone, table: ShopTable, batches: list[BatchRecord]) -> pa.Table:
+    """The keys whose latest row in ``batches`` (landed batches of ``table``: their Parquet files in the raw
+    zone, in batch id order, then ``_row_number``) is not a delete."""
     key_schema = pa.schema([pa.field(k, pa.string()) for k in table.key])
-    chunks = (
+    parts = []
+    for i, record in enumerate(sorted(batches, key=lambda r: r.batch_id)):
+        path = zone.partition_path(table.source, record.ingest_date, record.batch_id)
+        if not zone.exists(path):  # as Spark reads a partition whose folder is gone: no rows
+            log.warning("batch %s has no folder %s: no keys from it", record.batch_id, path)
+            continue
+        data = ds.dataset(path, filesystem=zone.fs, format="parquet")
+        part = data.to_table(columns=[*table.key, OP_COLUMN, ROW_NUMBER])
+        # a row's place (batch, then row number) times two, plus one for a delete: the greatest per key is
+        # its latest row, odd when that row deletes it (a hash aggregation, no sort)
+        order = pc.add(part.column(ROW_NUMBER), pa.scalar(i << 40, pa.int64()))
+        deletes = pc.cast(pc.equal(part.column(OP_COLUMN), pa.scalar(DELETE)), pa.int64())
+        rank = pc.add(pc.multiply(order, pa.scalar(2, pa.int64())), deletes)
+        parts.append(part.select(list(table.key)).append_column("_rank", rank))
+    if not parts:
+        return key_schema.empty_table()
+    latest = pa.concat_tables(parts).group_by(list(table.key)).aggregate([("_rank", "max")])
+    rank = latest.column("_rank_max")
+    alive = latest.filter(pc.equal(pc.bit_wise_and(rank, pa.scalar(1, pa.int64())), pa.scalar(0, pa.int64())))
+    return alive.select(list(table.key)).cast(key_schema)
+
+
+def source_keys(conn: Any, table: ShopTable, types: dict[str, str]) -> pa.Table:
+    """Every key of the source table, as text (in the run's snapshot)."""
+    key_schema = pa.schema([pa.field(k, pa.string()) for k in table.key])
+    sql = f"select {select_list({k: types[k] for k in table.key})} from {SCHEMA}.{_ident(table.name)}"
+    chunks = [
         pa.RecordBatch.from_arrays([as_text(c) for c in b.columns], schema=key_schema)
-        for b in _batches(conn, f"select {key_sql} from {SCHEMA}.{_ident(table.name)}")
-    )
-    try:
-        zone.write_chunks(path, key_schema, chunks, rows_per_file=10_000_000)
-        keys = ", ".join(f"`{k}`" for k in table.key)
-        on = " and ".join(f"a.`{k}` = s.`{k}`" for k in table.key)
-        rows = spark.query(
-            f"with ranked as (select {keys}, {OP_COLUMN}, row_number() over (partition by {keys} "
-            f"order by batch_id desc, _row_number desc) as rn from {schema}.{table.source} "
-            f"where batch_id <> {literal(batch_id)}), "
-            f"alive as (select {keys} from ranked where rn = 1 and {OP_COLUMN} <> '{DELETE}') "
-            f"select {', '.join('a.`' + k + '`' for k in table.key)} from alive a "
-            f"left anti join parquet.`{zone.location(path)}` s on {on}"
-        )
-    finally:
-        zone.remove_dir(path)
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.key]
-    return pa.table([pa.array(c, pa.string()) for c in columns], schema=key_schema)
+        for b in _batches(conn, sql)
+    ]
+    return pa.Table.from_batches(chunks, schema=key_schema)
+
+
+def deleted_keys(
+    zone: RawZone, conn: Any, table: ShopTable, types: dict[str, str], batches: list[BatchRecord]
+) -> pa.Table:
+    """Keys alive in the lake's ``batches`` of the table (the landed ones, without the batch a re-run
+    replaces) that the source no longer has: an anti-join in Arrow of the source's keys (streamed) and the
+    keys read from the batches' Parquet files (no Spark job: a window over the raw table and an anti-join
+    took 13-17 s over Thrift for 1M keys). Memory: both key sets (~40 MB per million keys)."""
+    alive = lake_alive_keys(zone, table, batches)
+    if alive.num_rows == 0:
+        return alive
+    return alive.join(source_keys(conn, table, types), list(table.key), join_type="left anti")
 
 
 # ---------------------------------------------------------------------------------------------- plan
@@ -433,15 +454,15 @@ def key_check_due(start: Cursor, every: int) -> bool:
 
 
 def plan_table(
-    spark: SparkSQL,
     zone: RawZone,
     conn: Any,
     url: str,
     table: ShopTable,
     start: Cursor,
     key_check_every: int,
-    schema: str = "raw",
+    batches: list[BatchRecord],
 ) -> TablePlan:
+    """``batches``: the manifest (read when a key comparison is due, else empty)."""
     types = source_columns(conn, table.name)
     missing = [c for c in ("updated_at", *table.key) if c not in types]
     if missing:
@@ -455,7 +476,12 @@ def plan_table(
     gone = pa.table({k: pa.array([], pa.string()) for k in table.key})
     checked = not table.soft_delete and key_check_due(start, key_check_every)
     if checked:
-        gone = deleted_keys(spark, zone, conn, table, batch_id, schema)
+        landed = [
+            r
+            for r in batches
+            if r.source == table.source and r.status == SUCCEEDED and r.batch_id != batch_id
+        ]
+        gone = deleted_keys(zone, conn, table, types, landed)
     plan = TablePlan(table, start, end, deletes=gone.num_rows)
     if not has_rows and gone.num_rows == 0:  # nothing to land: no batch, the cursor stays
         return plan
@@ -551,13 +577,11 @@ def run_extraction(
     existing = catalog.ensure_tables(spark, zone, schema, {t.source for t in tables})
     ensure_cursor_table(spark, schema, existing)
     cursors = read_cursors(spark, schema)
+    starts = {t.name: cursors.get(t.name) or Cursor(t.name) for t in tables}
+    due = any(not t.soft_delete and key_check_due(starts[t.name], key_check_every) for t in tables)
+    batches = manifest.read(spark, schema) if due else []
     with open_source(url) as conn:
-        plans = [
-            plan_table(
-                spark, zone, conn, url, t, cursors.get(t.name) or Cursor(t.name), key_check_every, schema
-            )
-            for t in tables
-        ]
+        plans = [plan_table(zone, conn, url, t, starts[t.name], key_check_every, batches) for t in tables]
         inputs = [p.input for p in plans if p.input is not None]
         lander = Lander(spark, zone, ingest_date=ingest_date, progress=False, schema=schema)
         # force: a batch id landed before is a re-run after a crash; its new content replaces it
