@@ -17,6 +17,7 @@ Prints `name: value unit` lines:
   extract_incremental_seconds         an incremental run, end to end
   extract_incremental_stream_seconds  of which streaming
   extract_incremental_vs_full         incremental seconds / full seconds (goal: under 0.05)
+  extract_incremental_stream_vs_full_stream  the same for the streaming parts alone (no Spark statements)
   extract_key_check_seconds           a run that also compares the 1M keys (finds the hard deletes)
 
 Needs the project venv. Starts its own PostgreSQL and Spark Thrift Server (benchmarks/_bench_env.py), creates
@@ -167,6 +168,7 @@ def main() -> None:
                 emit("extract_incremental_seconds", min(incs), "s")
                 emit("extract_incremental_stream_seconds", min(inc_streams), "s")
                 emit("extract_incremental_vs_full", min(incs) / full, "ratio")
+                emit("extract_incremental_stream_vs_full_stream", min(inc_streams) / full_stream, "ratio")
 
                 with psycopg.connect(url) as conn:
                     conn.execute("delete from shop.order_items where order_id = md5('42')")
