@@ -4,6 +4,7 @@ Parquet files), which source types the query casts to text."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -36,7 +37,7 @@ def _land(zone: RawZone, batch_id: str, rows: list[tuple[str, str, str]]) -> Bat
     )
 
 
-def test_the_latest_row_per_key_decides_by_batch_then_row(tmp_path):
+def test_the_latest_row_per_key_decides_by_batch_then_row(tmp_path: Path) -> None:
     zone = RawZone(str(tmp_path))
     upsert, delete = "upsert", "delete"
     first = _land(
@@ -60,7 +61,7 @@ def test_the_latest_row_per_key_decides_by_batch_then_row(tmp_path):
     assert lake_alive_keys(zone, TABLE, []).num_rows == 0
 
 
-def test_types_arrow_cannot_cast_cheaply_are_made_text_by_the_server():
+def test_types_arrow_cannot_cast_cheaply_are_made_text_by_the_server() -> None:
     sql = select_list(
         {
             "id": "text",
