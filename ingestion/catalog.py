@@ -29,10 +29,10 @@ class Partition:
         )
 
 
-def ensure_tables(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]) -> None:
+def ensure_tables(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]) -> set[str]:
     """Create the schema (located at the raw zone root), the manifest, its history and missing tables; add
     the columns the contract gained since a table was created (a lake made by an older version keeps
-    working)."""
+    working). Returns the names of the schema's tables and views before this call."""
     spark.execute(f"create database if not exists {schema} location '{zone.location(zone.root)}'")
     existing = {row[1] for row in spark.query(f"show tables in {schema}")}
     for table in (manifest.TABLE, manifest.HISTORY):
@@ -48,6 +48,7 @@ def ensure_tables(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]
             f"partitioned by (ingest_date, batch_id) "
             f"location '{zone.location(zone.table_path(name))}'"
         )
+    return existing
 
 
 def _add_new_columns(spark: SparkSQL, schema: str, src: Source) -> None:

@@ -4,7 +4,8 @@ One input is one batch. A run (:meth:`Lander.land`):
 
 1. skips inputs whose (source, checksum) already landed successfully, refuses two inputs with one batch id
    (and, with ``restate=False``, inputs that would replace a landed batch with other content);
-2. records every remaining batch as ``running`` in ``raw._batches``;
+2. records every remaining batch as ``running`` in ``raw._batches`` (unless the caller records only the
+   outcomes: an extraction, whose batch a crash simply re-extracts);
 3. writes each batch in chunks to ``<raw>/_staging/``; a file that cannot be read, is empty or lacks a
    required column fails its batch alone (nothing of it is registered, the other batches go on);
 4. for batch ids landed before: drops their old partitions and files (re-running a batch id replaces it);
@@ -129,6 +130,7 @@ class Lander:
         self.ingest_date = ingest_date or datetime.now(UTC).strftime("%Y-%m-%d")
         self.rows_per_file = rows_per_file
         self.progress = progress
+        self._held: set[str] = set()
 
     # ------------------------------------------------------------------------------------------ plan
     def _plan(
@@ -226,16 +228,23 @@ class Lander:
 
     # ------------------------------------------------------------------------------------------ run
     def land(
-        self, inputs: list[BatchInput], force: bool = False, restate: bool = True, ensure: bool = True
+        self,
+        inputs: list[BatchInput],
+        force: bool = False,
+        restate: bool = True,
+        ensure: bool = True,
+        record_running: bool = True,
     ) -> LandReport:
         """Land ``inputs`` (one batch each); see the module docstring for the steps. ``restate=False``
         refuses, before anything is written, an input that would replace a landed batch's content (a
         corrected file is a restatement; another generated dataset under the same batch ids is not).
-        ``ensure=False`` when the caller has just run :func:`catalog.ensure_lake` itself."""
+        ``ensure=False`` when the caller has just run :func:`catalog.ensure_lake` itself.
+        ``record_running=False``: one manifest write (the outcomes) instead of two."""
         inputs = sorted(inputs, key=lambda i: LANDING_ORDER.index(source(i.source).name))
         if ensure:
             catalog.ensure_lake(self.spark, self.zone, self.schema)
         previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema)}
+        self._held = set(previous)  # the batch ids the manifest holds: merged, the others appended
         todo, skipped = self._plan(inputs, previous, force, restate)
         report = LandReport(list(skipped))
         for o in skipped:
@@ -263,7 +272,8 @@ class Lander:
             )
             for item in todo
         ]
-        manifest.write(self.spark, self.schema, [b.record for b in batches])
+        if record_running:
+            self._record(batches)
 
         for b in tqdm(batches, desc="landing", unit="batch", disable=self.progress is False):
             b.record.started_at = datetime.now(UTC)
@@ -297,7 +307,8 @@ class Lander:
         return report
 
     def _record(self, batches: list[_Staged]) -> None:
-        manifest.write(self.spark, self.schema, [b.record for b in batches])
+        manifest.write(self.spark, self.schema, [b.record for b in batches], self._held)
+        self._held |= {b.record.batch_id for b in batches}
 
 
 def land_inputs(
