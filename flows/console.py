@@ -207,7 +207,7 @@ class _ConsoleHandler(logging.Handler):
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _expected_failure(record):
+        if _expected_failure(record) or _draining(record):
             return False
         return super().filter(record)
 
@@ -221,6 +221,13 @@ class _ConsoleHandler(logging.Handler):
             self.console.print(self.format(record))
         except Exception:  # logging must never raise
             self.handleError(record)
+
+
+def _draining(record: logging.LogRecord) -> bool:
+    """Prefect's client services (loggers `EventsWorker`, `APILogWorker`) say so at exit while they still send
+    queued events to the API, every 4 s: progress of Prefect's own bookkeeping, for the log file only (seen
+    on a loaded machine after a run that failed at once)."""
+    return record.name.endswith("Worker") and record.getMessage().startswith("Still processing items")
 
 
 def _expected_failure(record: logging.LogRecord) -> bool:
