@@ -7,8 +7,8 @@ after each human page (200 or 304), a stock API call per product page, load-bala
 server, visitors the tracker never sees (ad blockers; IPv6 addresses), crawlers' ``robots.txt``, 301s for a
 trailing slash, 404s of dead product links, 401s, scanners probing ``/wp-admin``, ``/.env`` and friends (some
 with a user agent holding double quotes, some speaking TLS to the plain port: status 400), slow requests, and
-one **incident**: a window of ``incident_minutes`` on the middle day where most API and checkout requests fail
-with 502/503/504.
+one **incident**: a window of ``incident_minutes`` on the middle day where most dynamic requests (pages and
+API calls; not static files nor health checks) fail with 502/503/504.
 
 Servers (``SERVERS``): ``web-1`` an Apache in the Combined Log Format with numbered rotation
 (``access.log``, ``access.log.1``, ``access.log.2.gz``...), ``web-2`` and ``web-3`` nginx with the timed
@@ -288,12 +288,11 @@ def day_logs(world: World, d: int, cfg: LogConfig) -> list[DayLog]:
     orders = np.array([p == "/api/orders" for p in req.path])
     upstream[orders] *= 3
 
-    # ---------- the incident: most API and checkout requests fail for a few minutes, on the middle day
+    # ---------- the incident: most dynamic requests fail for a few minutes, on the middle day
     if d == world.days // 2 and cfg.incident_minutes:
         day_start = datetime(*world.day(d).timetuple()[:3], tzinfo=UTC).timestamp()
         start = day_start + 10 * 3600 + float(r.integers(0, 8 * 3600))
-        hit_path = np.array([p.startswith(("/api/", "/checkout")) for p in req.path])
-        window = (t >= start) & (t < start + cfg.incident_minutes * 60) & hit_path & (r.random(n) < 0.7)
+        window = (t >= start) & (t < start + cfg.incident_minutes * 60) & dynamic & (r.random(n) < 0.7)
         codes = r.choice([502, 503, 504], size=n, p=[0.5, 0.3, 0.2])
         status = np.where(window, codes, status)
         size = np.where(window, np.where(codes == 504, 167, 157), size)

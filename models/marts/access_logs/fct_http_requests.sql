@@ -54,7 +54,8 @@ requests as (
         request_target,
         nullif(substring_index(request_target, '?', 1), '') as url_path,
         case when instr(request_target, '?') > 0
-            then substr(request_target, instr(request_target, '?') + 1) end as query_string,
+                then substr(request_target, instr(request_target, '?') + 1)
+        end as query_string,
         {{ access_log_endpoint_group("nullif(substring_index(request_target, '?', 1), '')", 'http_method') }}
             as endpoint_group,
         http_protocol,

@@ -18,7 +18,7 @@ matched as (
         server,
         line,
         line_base64,
-        {{ access_log_match('line') }} as fields,
+        {{ access_log_match('line') }} as parsed_fields,
         batch_id as _batch_id,
         _source_file,
         _row_number,
@@ -32,9 +32,9 @@ extracted as (
     select
         *,
         {%- for name in access_log_field_names() %}
-            nullif(fields[{{ loop.index }}], '') as {{ name }},
+            nullif(parsed_fields[{{ loop.index }}], '') as {{ name }},
         {%- endfor %}
-        fields[0] as log_format
+        parsed_fields[0] as log_format
     from matched
 
 ),
@@ -74,10 +74,10 @@ renamed as (
         case
             when http_method is not null
                 then substr(
-                    request,
-                    length(http_method) + 2,
-                    length(request) - length(http_method) - length(http_protocol) - 2
-                )
+                        request,
+                        length(http_method) + 2,
+                        length(request) - length(http_method) - length(http_protocol) - 2
+                    )
         end as request_target,
         http_protocol,
 
@@ -88,10 +88,10 @@ renamed as (
         case
             when upstream_response_time is not null and upstream_response_time <> '-'
                 then aggregate(
-                    split(upstream_response_time, ', | : '),
-                    cast(0 as double),
-                    (total, part) -> total + coalesce(cast(nullif(part, '-') as double), 0)
-                )
+                        split(upstream_response_time, ', | : '),
+                        cast(0 as double),
+                        (total, part) -> total + coalesce(cast(nullif(part, '-') as double), 0)
+                    )
         end as upstream_time_s,
 
         ---------- time, as the server's clock wrote it (servers' clock skew is not corrected here)
@@ -102,7 +102,7 @@ renamed as (
         line,
         line_base64,
         line_base64 is not null as is_invalid_utf8,
-        fields is not null as is_parsed,
+        parsed_fields is not null as is_parsed,
 
         ---------- lineage
         _batch_id,
