@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from ingestion.generate.access_logs import LogConfig, LogDirt, generate_access_l
 from ingestion.generate.config import GeneratorConfig
 from ingestion.land import Lander, LandReport
 from ingestion.logs import log_inputs
-from ingestion.rawzone import RawZone
+from ingestion.rawzone import RawZone, default_raw_uri
 from lakehouse.platform.sql import SparkSQL
 from tests.access_logs.oracle import FileCount, count_file, file_lines
 from tests.access_logs.samples import SAMPLES
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 BUILD = ["build", "--select", "+path:models/marts/access_logs", "path:tests/dbt/access_logs",
          "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]  # fmt: skip
-SCHEMAS = ["raw", "staging", "intermediate", "marts"]
+SCHEMAS = ["raw", "enrich", "staging", "intermediate", "marts"]
 CONFIG = GeneratorConfig(seed=11, days=3, products=40, customers=60, sessions_per_day=25)
 LOGS = LogConfig(
     dirt=LogDirt(truncated=0.02, other_format=0.02, invalid_utf8=0.02, empty=0.01),
@@ -38,12 +39,11 @@ LOGS = LogConfig(
 )
 
 
-def _drop_lake(spark: SparkSQL) -> None:
-    if "raw" in {r[0] for r in spark.query("show databases")}:
-        spark.execute("drop table if exists raw._batches purge")
-        spark.execute("drop table if exists raw._batch_history purge")
+def _drop_lake(spark: SparkSQL, zone: RawZone) -> None:
+    """Drop the schemas the access-log build writes (as tests/support/reference.py does), then raw files."""
     for schema in SCHEMAS:
         spark.execute(f"drop database if exists {schema} cascade")
+    shutil.rmtree(zone.root, ignore_errors=True)
 
 
 def _land(spark: SparkSQL, zone: RawZone, paths: list[str]) -> LandReport:
@@ -70,8 +70,8 @@ def built(lake, tmp_path_factory) -> Built:
     samples.write_text("".join(line + "\n" for _name, line, _fmt, _fields in SAMPLES))
     files.append(samples)
     with SparkSQL(lake) as spark:
-        _drop_lake(spark)
-        zone = RawZone(str(root / "raw"))
+        zone = RawZone(default_raw_uri(lake))  # the lake's own raw zone: pytest's tmp folders come and go
+        _drop_lake(spark, zone)
         report = _land(spark, zone, [str(root / "logs")])
         # logrotate compresses access.log.1 into access.log.2.gz: the same lines, already landed
         rotated = root / "rotated" / "web-1"
