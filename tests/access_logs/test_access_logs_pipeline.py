@@ -12,8 +12,10 @@ import base64
 import gzip
 import shutil
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from ingestion.generate.access_logs import LogConfig, LogDirt, generate_access_logs
@@ -21,6 +23,7 @@ from ingestion.generate.config import GeneratorConfig
 from ingestion.land import Lander, LandReport
 from ingestion.logs import log_inputs
 from ingestion.rawzone import RawZone, default_raw_uri
+from lakehouse import gold
 from lakehouse.platform.sql import SparkSQL
 from tests.access_logs.oracle import FileCount, count_file, file_lines
 from tests.access_logs.samples import SAMPLES
@@ -31,6 +34,10 @@ pytestmark = pytest.mark.integration
 BUILD = ["build", "--select", "+path:models/marts/access_logs", "path:tests/dbt/access_logs",
          "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]  # fmt: skip
 SCHEMAS = ["raw", "enrich", "staging", "intermediate", "marts"]
+GOLD = {
+    "mart_site_traffic_per_minute": "site_traffic_per_minute",
+    "mart_endpoint_latency": "endpoint_latency",
+}
 CONFIG = GeneratorConfig(seed=11, days=3, products=40, customers=60, sessions_per_day=25)
 LOGS = LogConfig(
     dirt=LogDirt(truncated=0.02, other_format=0.02, invalid_utf8=0.02, empty=0.01),
@@ -81,6 +88,11 @@ def built(lake, tmp_path_factory) -> Built:
         relanded = _land(spark, zone, [str(root / "logs"), str(rotated)])
         run_dbt(*BUILD)
         run_dbt(*BUILD)  # a second build with nothing new changes nothing
+        models = [m for m in gold.gold_models(lake.dbt_target_path / "manifest.json") if m.name in GOLD]
+        assert sorted(m.name for m in models) == sorted(GOLD)
+        gold.export_gold(lake, models=models)
+        target = lake.data_dir / "dbt" / "target-access-logs-test"
+        run_dbt("build", "--target", "gold", "--target-path", str(target), "--select", *GOLD.values())
         yield Built(spark, files, report, relanded)
 
 
@@ -153,8 +165,6 @@ def test_clock_skew_and_time_zones_are_read_as_logged(built: Built) -> None:
             "select cast(request_ts as string) from marts.fct_http_requests "
             f"where _batch_id = '{batch_id}' and line_number = {first['line_number']}"
         )
-        from datetime import UTC, datetime
-
         local = datetime.strptime(first["stamp"], "%d/%b/%Y:%H:%M:%S %z")
         assert first["stamp"].endswith("+0100")
         assert ts == local.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -203,3 +213,66 @@ def test_generated_traffic_has_what_only_logs_show(built: Built) -> None:
     ipv6 = spark.scalar("select count(*) from marts.fct_http_requests where remote_addr like '%:%'")
     expected_ipv6 = sum(1 for exp in built.expected.values() for row in exp.parsed_rows if ":" in row["host"])
     assert ipv6 == expected_ipv6 > 0
+
+
+def _gold(lake, sql: str) -> list[tuple]:
+    with psycopg.connect(lake.gold_url) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between the two nearest ranks (numpy's default, Spark's percentile)."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _utc_date(stamp: str) -> str:
+    return datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def test_site_traffic_in_gold_adds_up_to_the_files(built: Built, lake) -> None:
+    rows = [row for exp in built.expected.values() for row in exp.parsed_rows]
+    ((requests, sent, errors, minutes),) = _gold(
+        lake,
+        "select sum(requests), sum(response_bytes), sum(server_errors), count(distinct request_minute) "
+        "from gold.site_traffic_per_minute",
+    )
+    assert requests == len(rows)
+    assert sent == sum(r["bytes"] for r in rows)
+    assert errors == sum(1 for r in rows if r["status"] >= 500) > 0
+    utc = {datetime.strptime(r["stamp"], "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC) for r in rows}
+    assert minutes == len({t.replace(second=0) for t in utc})
+    worst = _gold(
+        lake,
+        "select request_minute, error_rate from gold.site_traffic_per_minute "
+        "where endpoint_group = 'product_page' order by server_errors desc, request_minute limit 1",
+    )
+    assert worst and worst[0][1] > 0  # the incident: product pages failing
+
+
+def test_p95_of_product_pages_is_the_files_own(built: Built, lake) -> None:
+    by_day: dict[str, list[float]] = {}
+    for exp in built.expected.values():
+        for row in exp.parsed_rows:
+            parts = row["request"].split(" ")
+            timed = row["request_time"] is not None
+            if timed and len(parts) == 3 and parts[0].isalpha() and parts[1].startswith("/product/"):
+                by_day.setdefault(_utc_date(row["stamp"]), []).append(row["request_time"])
+    found = {
+        str(day): (n, p50, p95, p99)
+        for day, n, p50, p95, p99 in _gold(
+            lake,
+            "select request_date, timed_requests, request_time_p50_s, request_time_p95_s, request_time_p99_s "
+            "from gold.endpoint_latency where endpoint_group = 'product_page'",
+        )
+    }
+    assert set(found) == set(by_day)
+    for day, times in by_day.items():
+        n, p50, p95, p99 = found[day]
+        assert n == len(times)
+        assert p50 == pytest.approx(_percentile(times, 0.5), abs=1e-9)
+        assert p95 == pytest.approx(_percentile(times, 0.95), abs=1e-9)
+        assert p99 == pytest.approx(_percentile(times, 0.99), abs=1e-9)
