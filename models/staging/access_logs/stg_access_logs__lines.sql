@@ -86,12 +86,15 @@ renamed as (
         cast(case when body_bytes_sent = '-' then '0' else body_bytes_sent end as bigint) as response_bytes,
         cast(nullif(request_time, '-') as double) as request_time_s,
         case
-            when upstream_response_time is not null and upstream_response_time <> '-'
-                then aggregate(
-                        split(upstream_response_time, ', | : '),
-                        cast(0 as double),
-                        (total, part) -> total + coalesce(cast(nullif(part, '-') as double), 0)
-                    )
+            when upstream_response_time is null or upstream_response_time = '-' then null
+            -- one upstream: a number (no lambda per row); several: their sum
+            when upstream_response_time not like '%,%' and upstream_response_time not like '%:%'
+                then cast(upstream_response_time as double)
+            else aggregate(
+                split(upstream_response_time, ', | : '),
+                cast(0 as double),
+                (total, part) -> total + coalesce(cast(nullif(part, '-') as double), 0)
+            )
         end as upstream_time_s,
 
         ---------- time, as the server's clock wrote it (servers' clock skew is not corrected here)
@@ -117,7 +120,8 @@ flagged as (
 
     select
         *,
-        filter(array(
+        -- every reason that applies, empty when none (concat_ws skips nulls: no lambda per row)
+        array_remove(split(concat_ws(',',
             case when line = '' then 'empty_line' end,
             case
                 when not is_parsed and line <> '' and line rlike '^[^ ]+ [^ ]+ [^ ]+ \\['
@@ -128,7 +132,7 @@ flagged as (
                     then 'unrecognised_format'
             end,
             case when is_parsed and request_ts is null then 'unreadable_time' end
-        ), reason -> reason is not null) as invalid_reasons
+        ), ','), '') as invalid_reasons
     from renamed
 
 )
