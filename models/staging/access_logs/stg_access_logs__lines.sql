@@ -91,10 +91,10 @@ renamed as (
             when upstream_response_time not like '%,%' and upstream_response_time not like '%:%'
                 then cast(upstream_response_time as double)
             else aggregate(
-                split(upstream_response_time, ', | : '),
-                cast(0 as double),
-                (total, part) -> total + coalesce(cast(nullif(part, '-') as double), 0)
-            )
+                    split(upstream_response_time, ', | : '),
+                    cast(0 as double),
+                    (total, part) -> total + coalesce(cast(nullif(part, '-') as double), 0)
+                )
         end as upstream_time_s,
 
         ---------- time, as the server's clock wrote it (servers' clock skew is not corrected here)
@@ -121,7 +121,8 @@ flagged as (
     select
         *,
         -- every reason that applies, empty when none (concat_ws skips nulls: no lambda per row)
-        array_remove(split(concat_ws(',',
+        array_remove(split(concat_ws(
+            ',',
             case when line = '' then 'empty_line' end,
             case
                 when not is_parsed and line <> '' and line rlike '^[^ ]+ [^ ]+ [^ ]+ \\['
