@@ -7,11 +7,14 @@ import base64
 import gzip
 from pathlib import Path
 
+import pytest
+
 from ingestion.generate import clickstream
 from ingestion.generate.access_logs import LogConfig, LogDirt, generate_access_logs
 from ingestion.generate.config import GeneratorConfig
 from ingestion.generate.world import build_world
 from ingestion.logs import list_log_files, log_batch_id, log_checksum, log_input, read_log
+from ingestion.readers import BadFile
 from tests.access_logs.oracle import count_file, file_lines
 
 CONFIG = GeneratorConfig(seed=7, days=2, products=30, customers=40, sessions_per_day=15)
@@ -83,3 +86,13 @@ def test_rotation_keeps_checksum_and_names_give_batch_ids(tmp_path: Path) -> Non
     item = log_input(str(folder / "access.log.2.gz"))
     assert (item.source, item.checksum) == ("access_logs", digest)
     assert item.batch_id == f"access_logs__web-1__access.log.2__{digest[:12]}"
+
+
+def test_a_cut_gzip_file_is_a_bad_file(tmp_path: Path) -> None:
+    """A .gz cut short (an interrupted copy) fails its batch with a one-line reason; nothing of it lands."""
+    path = tmp_path / "web-1" / "access.log-20260301.gz"
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress(b"x\n" * 100_000)[:200])
+    with pytest.raises(BadFile, match="unreadable log file"):
+        list(read_log(str(path), "web-1"))
+    assert log_input(str(path)).checksum.startswith("unreadable:")
