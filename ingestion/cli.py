@@ -221,6 +221,73 @@ def batches(settings: Settings, status: str | None, source: str | None) -> None:
         click.echo(f"{r.batch_id}\t{r.source}\t{r.status}\t{rows}\t{r.error or ''}")
 
 
+# ---------- web server access logs (ingestion/logs.py, ingestion/generate/access_logs.py)
+@main.group()
+def logs() -> None:
+    """Web server access logs: generate a shop's log files, land log files into raw.access_logs."""
+
+
+@logs.command("generate")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (one folder per server); default <data dir>/landing/access_logs.",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the simulated shop.")
+@click.option("--start-date", type=click.DateTime(["%Y-%m-%d"]), default="2024-01-01", show_default=True)
+@click.option("--days", type=click.IntRange(1), default=1, show_default=True)
+@click.option(
+    "--sessions-per-day",
+    type=click.IntRange(0),
+    default=500,
+    show_default=True,
+    help="Clickstream sessions per day (as for `generate`: the same seed gives the same visitors).",
+)
+@click.option("--products", type=click.IntRange(1), default=500, show_default=True)
+@click.option("--customers", type=click.IntRange(1), default=1_000, show_default=True)
+@click.pass_obj
+def logs_generate(
+    settings: Settings, out: Path | None, seed: int, start_date: datetime, days: int, sessions_per_day: int,
+    products: int, customers: int,
+) -> None:  # fmt: skip
+    """Write access logs consistent with the clickstream of `generate` for the same seed and sizes."""
+    from ingestion.generate.access_logs import generate_access_logs
+    from ingestion.generate.config import GeneratorConfig
+
+    config = GeneratorConfig(
+        seed=seed, start_date=start_date.date(), days=days, sessions_per_day=sessions_per_day,
+        products=products, customers=customers,
+    )  # fmt: skip
+    out = out or settings.data_dir / "landing" / "access_logs"
+    files = generate_access_logs(config, out)
+    click.echo(f"wrote {len(files)} log files under {out}")
+
+
+@logs.command("land")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--server", help="Server name of every file; default the name of each file's folder.")
+@click.option(
+    "--include-live",
+    is_flag=True,
+    help="Also land the live access.log files found in folders (skipped by default: they grow).",
+)
+@_landing_options
+@click.pass_obj
+def logs_land(
+    settings: Settings, paths: tuple[str, ...], server: str | None, include_live: bool, raw_uri: str | None,
+    ingest_date: datetime | None, force: bool,
+) -> None:  # fmt: skip
+    """Land log files or folders (plain or .gz, rotated names) into raw.access_logs, one batch per file."""
+    from ingestion.land import land_inputs
+    from ingestion.logs import log_inputs
+
+    inputs = log_inputs(list(paths), server, include_live)
+    if not inputs:
+        where = ", ".join(paths)
+        raise LakehouseError(f"no access log files under {where} (live access.log files: --include-live)")
+    _report(land_inputs(settings, inputs, raw_uri=raw_uri, ingest_date=_day(ingest_date), force=force))
+
+
 # ---------- the shop database (a PostgreSQL source: ingestion/shopdb)
 def _duration(text: str) -> timedelta:
     """``1d``, ``6h``, ``30m`` (or a number of hours) as a timedelta."""

@@ -124,6 +124,12 @@ SOURCES: dict[str, Source] = {
             ("event_id", "session_id", "event_time", "event_type"),
             "Web clickstream events (JSON lines).",
         ),
+        Source(
+            "access_logs",
+            ("server", "line", "line_base64"),
+            ("line",),
+            "Web server access logs: one row per line, unchanged (ingestion/logs.py; parsed in staging).",
+        ),
     )
 }
 
