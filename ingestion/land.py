@@ -27,7 +27,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from ingestion import catalog, manifest
 from ingestion.conform import Lineage, conform
-from ingestion.contract import LANDING_ORDER, SOURCES, source
+from ingestion.contract import LANDING_ORDER, SOURCES, Source, source
 from ingestion.manifest import FAILED, RUNNING, SUCCEEDED, BatchRecord
 from ingestion.rawzone import RawZone, default_raw_uri
 from ingestion.readers import BadFile
@@ -54,6 +54,9 @@ class BatchInput:
     chunks: Callable[[], Iterator[pa.RecordBatch]]
     # a batch derived from another file may hold no rows (a file without customer ids derives no customers)
     allow_empty: bool = False
+    # shapes a chunk into the raw contract (default: conform.conform); a stream batch brings its own, which
+    # keeps the Kafka offsets as row numbers and the payloads it could not read in `_extra`
+    conform: Callable[[pa.RecordBatch, Source, Lineage, int], pa.RecordBatch] = conform
 
 
 @dataclass
@@ -172,7 +175,7 @@ class Lander:
 
         def conformed() -> Iterable[pa.RecordBatch]:
             for chunk in item.chunks():
-                out = conform(chunk, src, lineage, counter["next"])
+                out = item.conform(chunk, src, lineage, counter["next"])
                 counter["next"] += chunk.num_rows
                 yield out
 

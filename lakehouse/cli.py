@@ -17,6 +17,7 @@ import click
 
 from lakehouse import services
 from lakehouse.platform.cli import LakehouseGroup, settings_for
+from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import Settings, env_example, markdown_table
 
 log = logging.getLogger("lakehouse.cli")
@@ -283,6 +284,40 @@ def cluster_env(settings: Settings) -> None:
 
     for key, value in client_env(settings).items():
         click.echo(f"export {key}={shlex.quote(value)}")
+
+
+@main.group()
+def kafka() -> None:
+    """The embedded Kafka-protocol broker (Tansu, in memory) for the streaming demo and tests."""
+
+
+@kafka.command("up")
+@click.pass_obj
+def kafka_up(settings: Settings) -> None:
+    """Start the embedded broker on 127.0.0.1:KAFKA_EMBEDDED_PORT (reusing a running one)."""
+    from lakehouse.services.kafka import EmbeddedKafka, embedded
+
+    if not embedded(settings):
+        raise LakehouseError("KAFKA_BOOTSTRAP_SERVERS is set: that Kafka is used, nothing to start")
+    click.echo(f"kafka: {EmbeddedKafka(settings).up()}")
+
+
+@kafka.command("down")
+@click.pass_obj
+def kafka_down(settings: Settings) -> None:
+    """Stop the embedded broker (its topics and messages are gone: it keeps them in memory)."""
+    from lakehouse.services.kafka import EmbeddedKafka
+
+    click.echo(f"kafka: {EmbeddedKafka(settings).down()}")
+
+
+@kafka.command("status")
+@click.pass_obj
+def kafka_status(settings: Settings) -> None:
+    """Show the broker the streaming ingestion uses."""
+    from lakehouse.services.kafka import EmbeddedKafka
+
+    click.echo(str(EmbeddedKafka(settings).status()))
 
 
 @main.group()
