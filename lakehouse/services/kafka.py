@@ -106,6 +106,11 @@ class EmbeddedKafka(Service):
     def up(self, timeout: float = 10) -> str:
         proc = self.process()
         if proc is not None:
+            if f"{HOST}:{self.port}" not in " ".join(proc.cmdline()):
+                raise LakehouseError(
+                    f"the embedded Kafka broker of this data directory (pid {proc.pid}) listens on another "
+                    "port than KAFKA_EMBEDDED_PORT: stop it first (`python -m lakehouse kafka down`)"
+                )
             return f"already running (pid {proc.pid}) at {self.endpoint}"
         if port_in_use(HOST, self.port):
             raise LakehouseError(f"port {self.port} is in use: set KAFKA_EMBEDDED_PORT to a free one.")

@@ -79,8 +79,8 @@ def _committed(settings: Settings) -> dict[tuple[str, int], int]:
 
     c = Consumer(client_conf(settings, **{"group.id": settings.typed.KAFKA_GROUP_ID}))
     try:
-        parts = [TopicPartition(t, p) for t in (settings.typed.KAFKA_TOPIC_CLICKSTREAM_EVENTS,
-                                                settings.typed.KAFKA_TOPIC_ORDER_LINES) for p in (0, 1)]  # fmt: skip
+        topics = (settings.typed.KAFKA_TOPIC_CLICKSTREAM_EVENTS, settings.typed.KAFKA_TOPIC_ORDER_LINES)
+        parts = [TopicPartition(t, p) for t in topics for p in (0, 1)]
         return {(tp.topic, tp.partition): tp.offset for tp in c.committed(parts, timeout=10)}
     finally:
         c.close()
@@ -143,7 +143,9 @@ def test_killed_between_landing_and_commit_every_event_lands_exactly_once(stream
         # 3. the incremental clickstream models: each event once, the poison quarantined, every batch closed
         refresh_lookups(spark)
         run_dbt(*BUILD)
-        fact, distinct_fact = spark.query("select count(*), count(distinct event_id) from marts.fct_events")[0]
+        fact, distinct_fact = spark.query("select count(*), count(distinct event_id) from marts.fct_events")[
+            0
+        ]
         bots = spark.scalar("select count(*) from marts.mart_bot_events")
         assert fact == distinct_fact
         quarantined = spark.query(
@@ -162,6 +164,5 @@ def test_killed_between_landing_and_commit_every_event_lands_exactly_once(stream
         clickstream_batches = spark.scalar(
             "select count(*) from raw._batches where source = 'clickstream_events'"
         )
-        assert ledger == (
-            published["clickstream_events"], len(event_ids) - len(set(event_ids)), 2, 0, 0, clickstream_batches
-        )
+        duplicates = len(event_ids) - len(set(event_ids))
+        assert ledger == (published["clickstream_events"], duplicates, 2, 0, 0, clickstream_batches)
