@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -189,6 +190,32 @@ def export_(full_refresh: bool) -> None:
     from flows.pipeline import export_run
 
     _run(export_run, full_refresh=full_refresh)
+
+
+@main.command()
+@click.option("--debounce", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Transform once the stream has been quiet this many seconds after a landing.")  # fmt: skip
+@click.option("--max-wait", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="... or at the latest this long after the first landing not transformed yet.")  # fmt: skip
+def stream(debounce: float, max_wait: float) -> None:
+    """Consume the Kafka topics continuously and run the refresh flow (transform what changed, export to
+    gold) whenever micro-batches have landed, debounced; one line per cycle with produce -> gold latency."""
+    from flows import console
+    from flows.pipeline import refresh_run
+    from flows.run import services_up
+    from flows.stream import stream as run_stream
+
+    settings = load_settings()
+    name_log_file(console.activate(settings.log_dir))
+    services_up()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("streaming: Ctrl-C stops (what landed stays; the rest is read again next time)")
+    try:
+        run_stream(settings, lambda: refresh_run(wait_for_lock_seconds=3600), debounce=debounce,
+                   max_wait=max_wait, stop=stop, echo=click.echo)  # fmt: skip
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @main.command()

@@ -51,6 +51,7 @@ from ingestion.contract import EXTRA_COLUMN, SOURCES, Source
 from ingestion.land import BatchInput, Lander, LandReport
 from ingestion.rawzone import RawZone, default_raw_uri
 from lakehouse.platform.errors import LakehouseError
+from lakehouse.platform.runlock import pipeline_lock
 from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL
 from lakehouse.services.kafka import check_reachable, client_conf
@@ -62,6 +63,7 @@ RAW_VALUE_KEY = "_kafka_value"  # the payload of a message that is not a JSON ob
 _OFFSET = "__kafka_offset"  # hidden columns of a stream chunk, taken out by conform_stream_chunk
 _EXTRA = "__kafka_extra"
 _JSON_BLOCK = 1 << 22  # pyarrow.json block size: several blocks parse on several threads
+LOCK_WAIT_SECONDS = 3600  # a landing waits this long for a pipeline run (a transform) to finish
 
 
 def topics(settings: Settings, sources: tuple[str, ...] = STREAM_SOURCES) -> dict[str, str]:
@@ -217,6 +219,7 @@ class Cycle:
     seconds: float  # landing and commit
     landed_at: float  # epoch seconds, after the commit
     oldest_produced: float | None  # epoch seconds of the oldest message's Kafka timestamp
+    newest_produced: float | None = None  # ... and of the newest
 
     @property
     def lag_seconds(self) -> float | None:
@@ -280,6 +283,8 @@ class StreamConsumer:
                 "session.timeout.ms": 6000,
                 "heartbeat.interval.ms": 500,
                 "enable.partition.eof": False,
+                # a landing may wait for a pipeline run to release the lake (README, "Streaming ingestion")
+                "max.poll.interval.ms": 900_000,
             },
         )
         self.consumer = Consumer(conf, logger=log)
@@ -336,21 +341,27 @@ class StreamConsumer:
 
     def flush(self, after_landing: Callable[[LandReport], None] | None = None) -> Cycle | None:
         """Land every buffered partition as one raw batch each, then commit their offsets."""
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaException, TopicPartition
 
         if not self.pending:
             return None
         t0 = time.monotonic()
         buffers = [b for b in self.buffers.values() if b.offsets]
         produced = [ms for b in buffers for ms in b.produced_ms if ms > 0]
-        report = self.lander.land([b.to_input() for b in buffers], ensure=False)
+        # the lake has one writer at a time (Iceberg on Derby, no locks): wait for a pipeline run to end
+        with pipeline_lock(self.settings, wait_seconds=LOCK_WAIT_SECONDS):
+            report = self.lander.land([b.to_input() for b in buffers], ensure=False)
         if after_landing is not None:
             after_landing(report)
         failed = {o.batch_id for o in report.failed}
         done = [b for b in buffers if b.batch_id not in failed]
         if done:
             offsets = [TopicPartition(b.topic, b.partition, b.last + 1) for b in done]
-            self.consumer.commit(offsets=offsets, asynchronous=False)
+            try:
+                self.consumer.commit(offsets=offsets, asynchronous=False)
+            except KafkaException as exc:  # e.g. the group moved the partitions on while we waited
+                log.warning("offsets not committed (%s): the new owner lands the same batch ids again, "
+                            "which replaces them", exc.args[0].str())  # fmt: skip
         messages = sum(len(b.offsets) for b in buffers)
         self.buffers.clear()
         self.pending, self.started = 0, None
@@ -360,7 +371,8 @@ class StreamConsumer:
                 + "; ".join(f"{o.batch_id}: {o.error}" for o in report.failed)
             )
         return Cycle(report, messages, time.monotonic() - t0, time.time(),
-                     min(produced) / 1000 if produced else None)  # fmt: skip
+                     min(produced) / 1000 if produced else None,
+                     max(produced) / 1000 if produced else None)  # fmt: skip
 
     def close(self) -> None:
         self.consumer.close()

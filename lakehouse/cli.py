@@ -17,7 +17,6 @@ import click
 
 from lakehouse import services
 from lakehouse.platform.cli import LakehouseGroup, settings_for
-from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import Settings, env_example, markdown_table
 
 log = logging.getLogger("lakehouse.cli")
@@ -298,7 +297,8 @@ def kafka_up(settings: Settings) -> None:
     from lakehouse.services.kafka import EmbeddedKafka, embedded
 
     if not embedded(settings):
-        raise LakehouseError("KAFKA_BOOTSTRAP_SERVERS is set: that Kafka is used, nothing to start")
+        click.echo(f"kafka: external ({settings.typed.KAFKA_BOOTSTRAP_SERVERS}), nothing to start")
+        return
     click.echo(f"kafka: {EmbeddedKafka(settings).up()}")
 
 
