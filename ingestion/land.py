@@ -238,7 +238,9 @@ class Lander:
         inputs = sorted(inputs, key=lambda i: LANDING_ORDER.index(source(i.source).name))
         if ensure:
             catalog.ensure_lake(self.spark, self.zone, self.schema)
-        previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema)}
+        # the rows the plan looks at: the inputs' batch ids and checksums (not the whole, growing manifest)
+        ids, sums = [i.batch_id for i in inputs], [i.checksum for i in inputs]
+        previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema, ids, sums)}
         todo, skipped = self._plan(inputs, previous, force, restate)
         report = LandReport(list(skipped))
         for o in skipped:

@@ -190,8 +190,9 @@ class PartitionBuffer:
 
     def checksum(self) -> str:
         digest = hashlib.sha256(f"{self.file}\n{len(self.offsets)}\n".encode())
-        for value in self.values:
-            digest.update(b"\x00" if value is None else b"\x01" + len(value).to_bytes(8, "big") + value)
+        lengths = [-1 if v is None else len(v) for v in self.values]  # nulls and boundaries count too
+        digest.update(json.dumps(lengths).encode())
+        digest.update(b"".join(v for v in self.values if v is not None))
         return digest.hexdigest()
 
     def to_input(self) -> BatchInput:
