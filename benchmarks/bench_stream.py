@@ -9,6 +9,12 @@ Prints `name: value unit` lines:
   stream_landing_batch_seconds         the mean micro-batch: land + register + commit
   stream_produce_to_lake_seconds       a small batch published while the consumer runs: from its send to
                                        its registration in raw._batches (STREAM_BATCH_SECONDS 2 here)
+  stream_produce_to_gold_seconds       `python -m flows stream` (debounce 2 s): 1,000 events published,
+                                       landed, transformed (the refresh flow: what changed) and exported;
+                                       from the newest event's produce time to the end of the export. The
+                                       first cycle builds the whole graph of a new lake and is not counted:
+                                       this is the second (BENCH_STREAM_GOLD=0 skips both)
+  stream_transform_cycle_seconds       that cycle's refresh flow alone (goal: latency under it plus 10 s)
 
 Needs the project venv. Starts its own Spark Thrift Server and PostgreSQL (benchmarks/_bench_env.py) and its
 own embedded Kafka broker (BENCH_KAFKA_PORT, default 19592), lands into the raw schema of that data
@@ -50,11 +56,13 @@ def emit(name: str, value: float, unit: str) -> None:
     print(f"{name}: {text} {unit}", flush=True)
 
 
-def events(n: int) -> list[bytes]:
+def events(n: int, seed: int = 26) -> list[bytes]:
+    """``n`` generated clickstream events as JSON; another ``seed`` gives other event ids."""
     out: list[bytes] = []
     day = 0
     while len(out) < n:
-        world = build_world(GeneratorConfig(seed=26 + day, days=1, sessions_per_day=max(100, n // 11)))
+        config = GeneratorConfig(seed=seed + 1000 * day, days=1, sessions_per_day=max(100, n // 11))
+        world = build_world(config)
         out += [json.dumps(e).encode() for e in clickstream.sessions(world, 0)]
         day += 1
     return out[:n]
@@ -111,7 +119,7 @@ def produce_to_lake(settings: Settings) -> None:
     )  # fmt: skip
     worker.start()
     time.sleep(8)  # the group join (about 4 s on the embedded broker)
-    values = events(1000)
+    values = events(1000, seed=6000)
     sent = time.time()
     send(settings, (("clickstream_events", None, v) for v in values))
     deadline = time.monotonic() + 120
@@ -121,6 +129,39 @@ def produce_to_lake(settings: Settings) -> None:
     worker.join()
     assert landed, "nothing landed"
     emit("stream_produce_to_lake_seconds", landed[-1].landed_at - sent, "s")
+
+
+def produce_to_gold(settings: Settings) -> None:
+    """Two cycles of the stream flow, each after 1,000 events; the second is the steady state."""
+    import flows  # noqa: F401  (exports the settings before Prefect is imported)
+    from flows import console
+    from flows.pipeline import refresh_run
+    from flows.stream import TransformCycle, stream
+
+    console.activate(settings.log_dir)
+    cycles: list[TransformCycle] = []
+    cycled = threading.Event()
+
+    def publisher() -> None:
+        time.sleep(8)  # the group join
+        for n in range(2):
+            send(settings, (("clickstream_events", None, v) for v in events(1000, seed=7000 + n)))
+            while len(cycles) <= n:
+                cycled.wait(1)
+
+    def done(line: str) -> None:
+        print(f"# {line}", flush=True)
+
+    def refresh() -> None:
+        refresh_run(wait_for_lock_seconds=600)
+
+    threading.Thread(target=publisher, daemon=True).start()
+    stream(settings, refresh, debounce=2, max_wait=30, echo=done, max_cycles=2,
+           on_transformed=lambda c: (cycles.append(c), cycled.set()))  # fmt: skip
+    last = cycles[-1]
+    assert last.newest_latency is not None
+    emit("stream_produce_to_gold_seconds", last.newest_latency, "s")
+    emit("stream_transform_cycle_seconds", last.transform_seconds, "s")
 
 
 def main() -> None:
@@ -138,6 +179,13 @@ def main() -> None:
         later = load_settings({**names, "KAFKA_TOPIC_CLICKSTREAM_EVENTS": f"bench-latency-{run}"})
         ensure_topics(later, ("clickstream_events",), partitions=2)
         produce_to_lake(later)
+        if os.environ.get("BENCH_STREAM_GOLD", "1") == "1":
+            gold = load_settings({**names, "KAFKA_TOPIC_CLICKSTREAM_EVENTS": f"bench-gold-{run}",
+                                  "KAFKA_GROUP_ID": f"bench-gold-{run}"})  # fmt: skip
+            ensure_topics(gold, ("clickstream_events",), partitions=2)
+            os.environ.update(KAFKA_TOPIC_CLICKSTREAM_EVENTS=gold.typed.KAFKA_TOPIC_CLICKSTREAM_EVENTS,
+                              KAFKA_GROUP_ID=gold.typed.KAFKA_GROUP_ID)  # fmt: skip
+            produce_to_gold(gold)
     finally:
         if not keep_services():
             broker.down()

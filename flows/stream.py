@@ -50,6 +50,7 @@ def stream(
     stop: threading.Event | None = None,
     echo: Callable[[str], None] = print,
     max_cycles: int | None = None,
+    on_transformed: Callable[[TransformCycle], object] | None = None,
 ) -> list[TransformCycle]:
     """Consume continuously in a thread; run ``refresh`` (the refresh flow) after landings, debounced."""
     stop = stop or threading.Event()
@@ -96,6 +97,8 @@ def stream(
             )  # fmt: skip
             done.append(result)
             echo(result.line())
+            if on_transformed is not None:
+                on_transformed(result)
             if max_cycles is not None and len(done) >= max_cycles:
                 break
     finally:
