@@ -9,6 +9,8 @@ Prints `name: value unit` lines:
   stream_landing_batch_seconds         the mean micro-batch: land + register + commit
   stream_produce_to_lake_seconds       a small batch published while the consumer runs: from its send to
                                        its registration in raw._batches (STREAM_BATCH_SECONDS 2 here)
+  stream_small_batch_seconds           that micro-batch's landing + commit: nearly all of it the fixed cost of
+                                       registration (manifest MERGEs, partitions), paid once per micro-batch
   stream_produce_to_gold_seconds       `python -m flows stream` (debounce 2 s): 1,000 events published,
                                        landed, transformed (the refresh flow: what changed) and exported;
                                        from the newest event's produce time to the end of the export. The
@@ -129,6 +131,7 @@ def produce_to_lake(settings: Settings) -> None:
     worker.join()
     assert landed, "nothing landed"
     emit("stream_produce_to_lake_seconds", landed[-1].landed_at - sent, "s")
+    emit("stream_small_batch_seconds", landed[-1].seconds, "s")
 
 
 def produce_to_gold(settings: Settings) -> None:
