@@ -268,7 +268,8 @@ class StreamConsumer:
         self.batch_seconds = batch_seconds or settings.typed.STREAM_BATCH_SECONDS
         self.batch_messages = batch_messages or settings.typed.STREAM_BATCH_MESSAGES
         zone = RawZone(raw_uri or default_raw_uri(settings))
-        catalog.ensure_lake(spark, zone)
+        with pipeline_lock(settings, wait_seconds=LOCK_WAIT_SECONDS):
+            catalog.ensure_lake(spark, zone)
         self.lander = Lander(spark, zone, progress=False)
         self.buffers: dict[tuple[str, int], PartitionBuffer] = {}
         self.pending = 0
