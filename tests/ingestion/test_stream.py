@@ -15,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -94,7 +93,7 @@ def _json(value: bytes) -> dict | None:
     return obj if isinstance(obj, dict) else None
 
 
-def test_killed_between_landing_and_commit_every_event_lands_exactly_once(stream: Settings, tmp_path: Path):
+def test_killed_between_landing_and_commit_every_event_lands_exactly_once(stream: Settings):
     messages = list(generated_messages(CONFIG, duplicates=0.05))
     half = len(messages) // 2
     first, rest = messages[:half] + POISON[:1], POISON[1:] + messages[half:]
