@@ -169,7 +169,8 @@ def produce_to_gold(settings: Settings) -> None:
 
 def main() -> None:
     run = uuid.uuid4().hex[:8]
-    names = {"KAFKA_TOPIC_CLICKSTREAM_EVENTS": f"bench-clicks-{run}", "KAFKA_GROUP_ID": f"bench-{run}"}
+    names = {"KAFKA_TOPIC_CLICKSTREAM_EVENTS": f"bench-clicks-{run}", "KAFKA_GROUP_ID": f"bench-{run}",
+             "KAFKA_TOPIC_ORDER_LINES": f"bench-lines-{run}"}  # fmt: skip
     os.environ.update(names)
     settings = load_settings(names)
     services.up(settings, echo=lambda _msg: None)
