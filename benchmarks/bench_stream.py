@@ -6,6 +6,8 @@ Prints `name: value unit` lines:
   stream_parse_events_per_second       message values -> contract columns (pyarrow.json), alone
   stream_landing_events_per_second     consumer: fetch, parse, Parquet, register, commit; from the first
                                        message to the last commit (goal: 50,000 or more on 2 cores)
+  stream_landing_lake_side_events_per_second   the same events over the micro-batches' land + register +
+                                       commit time alone (without waiting for the broker's fetches)
   stream_landing_batch_seconds         the mean micro-batch: land + register + commit
   stream_produce_to_lake_seconds       a small batch published while the consumer runs: from its send to
                                        its registration in raw._batches (STREAM_BATCH_SECONDS 2 here)
@@ -107,6 +109,8 @@ def landing(settings: Settings, values: list[bytes]) -> None:
         finally:
             loop.close()
     emit("stream_landing_events_per_second", len(values) / seconds, "events/s")
+    lake_side = sum(c.seconds for c in cycles)
+    emit("stream_landing_lake_side_events_per_second", len(values) / lake_side, "events/s")
     emit("stream_landing_batch_seconds", statistics.mean(c.seconds for c in cycles), "s")
 
 
