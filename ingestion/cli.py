@@ -361,6 +361,15 @@ def consume(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
+    def interrupted(*_: object) -> None:
+        """The first Ctrl-C lets the landing (or refresh) in progress finish; a second one stops now."""
+        if stop.is_set():
+            raise KeyboardInterrupt
+        click.echo("stopping after the landing in progress (Ctrl-C again to stop now)")
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupted)  # also when started in the background, where SIGINT is ignored
+
     def show(cycle: Cycle) -> None:
         lag = f", {cycle.lag_seconds:.1f} s after the oldest was produced" if cycle.lag_seconds else ""
         click.echo(
