@@ -14,7 +14,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup up down status logs run import serve ui maintenance test pytest lint format psql docs bench gold-url backup restore env clean \
-	cluster-up cluster-down cluster-status dashboard dashboard-down
+	cluster-up cluster-down cluster-status dashboard dashboard-down stream
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -74,6 +74,13 @@ psql: setup ## psql on gold as the read-only BI role (ROLE=writer or owner; the 
 
 docs: setup ## dbt docs as one static page, lake and gold in one lineage graph (<data dir>/dbt/docs/static_index.html)
 	@$(LAKE) docs
+
+stream: setup ## Streaming demo: embedded Kafka, generated events published at RATE/s (200), consumed into the lake, transformed to gold per cycle (Ctrl-C stops)
+	@$(LAKE) up
+	@$(LAKE) kafka up
+	@$(PY) -m ingestion publish --rate $(or $(RATE),200) --days $(or $(DAYS),3) --duplicates 0.01 --poison 2 & pub=$$!; \
+	  trap 'kill $$pub 2>/dev/null' EXIT INT TERM; \
+	  $(PY) -m flows stream
 
 bench: setup ## Run every benchmark in benchmarks/ (prints `name: value unit` lines)
 	@for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done

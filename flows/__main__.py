@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -189,6 +190,41 @@ def export_(full_refresh: bool) -> None:
     from flows.pipeline import export_run
 
     _run(export_run, full_refresh=full_refresh)
+
+
+@main.command()
+@click.option("--debounce", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Transform once the stream has been quiet this many seconds after a landing.")  # fmt: skip
+@click.option("--max-wait", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="... or at the latest this long after the first landing not transformed yet.")  # fmt: skip
+def stream(debounce: float, max_wait: float) -> None:
+    """Consume the Kafka topics continuously and run the refresh flow (transform what changed, export to
+    gold) whenever micro-batches have landed, debounced; one line per cycle with produce -> gold latency."""
+    from flows import console
+    from flows.pipeline import refresh_run
+    from flows.stream import stream as run_stream
+    from lakehouse import services
+
+    settings = load_settings()
+    name_log_file(console.activate(settings.log_dir))
+    services.up(settings, echo=lambda line: click.echo(f"  {line}"))  # the consumer needs the Thrift server
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def interrupted(*_: object) -> None:
+        """The first Ctrl-C lets the landing (or refresh) in progress finish; a second one stops now."""
+        if stop.is_set():
+            raise KeyboardInterrupt
+        click.echo("stopping after the landing in progress (Ctrl-C again to stop now)")
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupted)  # also when started in the background, where SIGINT is ignored
+    click.echo("streaming: Ctrl-C stops (what landed stays; the rest is read again next time)")
+    try:
+        run_stream(settings, lambda: refresh_run(wait_for_lock_seconds=3600), debounce=debounce,
+                   max_wait=max_wait, stop=stop, echo=click.echo)  # fmt: skip
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @main.command()

@@ -393,3 +393,94 @@ def extract(
         raise LakehouseError(
             f"{len(report.failed)} table(s) failed; their cursors did not move (see raw._batches or the log)"
         )
+
+
+_STREAM_SOURCES = click.Choice(["clickstream_events", "order_lines"])
+
+
+@main.command()
+@click.option("--sources", "sources", multiple=True, type=_STREAM_SOURCES,
+              help="Sources to consume (repeatable); default both.")  # fmt: skip
+@click.option("--batch-seconds", type=click.FloatRange(min=0, min_open=True),
+              help="Land at least this often; default STREAM_BATCH_SECONDS.")  # fmt: skip
+@click.option("--batch-messages", type=click.IntRange(1),
+              help="Land when this many messages wait; default STREAM_BATCH_MESSAGES.")  # fmt: skip
+@click.option("--idle-stop", type=click.FloatRange(min=0, min_open=True),
+              help="Stop after this many seconds without a message (default: run until Ctrl-C).")  # fmt: skip
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long.")
+@click.option("--raw-uri", help="Raw zone root (URI or path); default LAKEHOUSE_RAW_URI or <warehouse>/raw.")
+@click.option("--kill-after-landing", type=click.IntRange(1), hidden=True,
+              help="Tests: SIGKILL the process after the N-th landing, before the commit.")  # fmt: skip
+@click.pass_obj
+def consume(
+    settings: Settings, sources: tuple[str, ...], batch_seconds: float | None, batch_messages: int | None,
+    idle_stop: float | None, max_seconds: float | None, raw_uri: str | None, kill_after_landing: int | None,
+) -> None:  # fmt: skip
+    """Consume the Kafka topics of the sources into raw batches, exactly once (offsets committed after the
+    batch is registered). Runs until Ctrl-C, --idle-stop or --max-seconds."""
+    import signal
+    import threading
+
+    from ingestion.stream import STREAM_SOURCES, Cycle
+    from ingestion.stream import consume as run_consume
+    from ingestion.stream import kill_after_landing as killer
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def interrupted(*_: object) -> None:
+        """The first Ctrl-C lets the landing (or refresh) in progress finish; a second one stops now."""
+        if stop.is_set():
+            raise KeyboardInterrupt
+        click.echo("stopping after the landing in progress (Ctrl-C again to stop now)")
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupted)  # also when started in the background, where SIGINT is ignored
+
+    def show(cycle: Cycle) -> None:
+        lag = f", {cycle.lag_seconds:.1f} s after the oldest was produced" if cycle.lag_seconds else ""
+        click.echo(
+            f"landed {cycle.messages:,} message(s) as {len(cycle.report.succeeded)} batch(es) "
+            f"({len(cycle.report.skipped)} already landed) in {cycle.seconds:.1f} s{lag}"
+        )
+
+    try:
+        report = run_consume(
+            settings, sources=sources or STREAM_SOURCES, raw_uri=raw_uri, batch_seconds=batch_seconds,
+            batch_messages=batch_messages, idle_stop=idle_stop, max_seconds=max_seconds, stop=stop,
+            on_cycle=show, after_landing=killer(kill_after_landing) if kill_after_landing else None,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        click.echo("interrupted: what was landed is committed; the rest is read again next time")
+        return
+    click.echo(report.summary())
+
+
+@main.command()
+@click.option("--sources", "sources", multiple=True, type=_STREAM_SOURCES,
+              help="Sources to publish (repeatable); default both.")  # fmt: skip
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True),
+              help="Messages per second (default: as fast as the broker takes them).")  # fmt: skip
+@click.option("--duplicates", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of messages sent twice (a retrying producer).")  # fmt: skip
+@click.option("--poison", type=click.IntRange(0), default=0, show_default=True,
+              help="Messages that are not JSON to mix in.")  # fmt: skip
+@click.option("--partitions", type=click.IntRange(1), default=2, show_default=True,
+              help="Partitions of a topic this command creates (existing topics are kept).")  # fmt: skip
+@_generator_options
+@click.pass_obj
+def publish(
+    settings: Settings, sources: tuple[str, ...], rate: float | None, duplicates: float, poison: int,
+    partitions: int, **kw: Any,
+) -> None:  # fmt: skip
+    """Publish the generator's clickstream events and order lines to their Kafka topics (demo producer)."""
+    from ingestion.publish import ensure_topics, generated_messages, send
+    from ingestion.stream import STREAM_SOURCES
+    from lakehouse.services.kafka import check_reachable
+
+    config = _config(kw)
+    check_reachable(settings)
+    wanted = sources or STREAM_SOURCES
+    ensure_topics(settings, wanted, partitions)
+    messages = generated_messages(config, wanted, duplicates=duplicates, poison=poison)
+    click.echo(send(settings, messages, rate=rate).summary())

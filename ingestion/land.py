@@ -28,7 +28,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from ingestion import catalog, manifest
 from ingestion.conform import Lineage, conform
-from ingestion.contract import LANDING_ORDER, SOURCES, source
+from ingestion.contract import LANDING_ORDER, SOURCES, Source, source
 from ingestion.manifest import FAILED, RUNNING, SUCCEEDED, BatchRecord
 from ingestion.rawzone import RawZone, default_raw_uri
 from ingestion.readers import BadFile
@@ -55,6 +55,9 @@ class BatchInput:
     chunks: Callable[[], Iterator[pa.RecordBatch]]
     # a batch derived from another file may hold no rows (a file without customer ids derives no customers)
     allow_empty: bool = False
+    # shapes a chunk into the raw contract (default: conform.conform); a stream batch brings its own, which
+    # keeps the Kafka offsets as row numbers and the payloads it could not read in `_extra`
+    conform: Callable[[pa.RecordBatch, Source, Lineage, int], pa.RecordBatch] = conform
 
 
 @dataclass
@@ -174,7 +177,7 @@ class Lander:
 
         def conformed() -> Iterable[pa.RecordBatch]:
             for chunk in item.chunks():
-                out = conform(chunk, src, lineage, counter["next"])
+                out = item.conform(chunk, src, lineage, counter["next"])
                 counter["next"] += chunk.num_rows
                 yield out
 
@@ -243,8 +246,10 @@ class Lander:
         inputs = sorted(inputs, key=lambda i: LANDING_ORDER.index(source(i.source).name))
         if ensure:
             catalog.ensure_lake(self.spark, self.zone, self.schema)
-        previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema)}
-        self._held = set(previous)  # the batch ids the manifest holds: merged, the others appended
+        # the rows the plan looks at: the inputs' batch ids and checksums (not the whole, growing manifest)
+        ids, sums = [i.batch_id for i in inputs], [i.checksum for i in inputs]
+        previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema, ids, sums)}
+        self._held = set(previous)  # inputs' ids the manifest holds: merged; the others appended
         todo, skipped = self._plan(inputs, previous, force, restate)
         report = LandReport(list(skipped))
         for o in skipped:

@@ -109,7 +109,19 @@ def write(spark: SparkSQL, schema: str, records: list[BatchRecord], landed: set[
         spark.execute(insert_sql(schema, records, new))
 
 
-def read(spark: SparkSQL, schema: str) -> list[BatchRecord]:
+def read(
+    spark: SparkSQL, schema: str, batch_ids: list[str] | None = None, checksums: list[str] | None = None
+) -> list[BatchRecord]:
+    """The manifest; with ``batch_ids`` / ``checksums``, only the rows with one of them (what a landing
+    needs to plan: a stream consumer lands every few seconds into a manifest that only grows)."""
     names = [f.name for f in fields(BatchRecord)]
-    rows = spark.query(f"select {', '.join(names)} from {schema}.{TABLE}")
+    where = ""
+    if batch_ids is not None or checksums is not None:
+        terms = [
+            f"{column} in ({', '.join(literal(v) for v in values)})"
+            for column, values in (("batch_id", batch_ids), ("checksum", checksums))
+            if values
+        ]
+        where = " where " + (" or ".join(terms) if terms else "false")
+    rows = spark.query(f"select {', '.join(names)} from {schema}.{TABLE}{where}")
     return [BatchRecord(**dict(zip(names, row, strict=True))) for row in rows]

@@ -286,6 +286,41 @@ def cluster_env(settings: Settings) -> None:
 
 
 @main.group()
+def kafka() -> None:
+    """The embedded Kafka-protocol broker (Tansu, in memory) for the streaming demo and tests."""
+
+
+@kafka.command("up")
+@click.pass_obj
+def kafka_up(settings: Settings) -> None:
+    """Start the embedded broker on 127.0.0.1:KAFKA_EMBEDDED_PORT (reusing a running one)."""
+    from lakehouse.services.kafka import EmbeddedKafka, embedded
+
+    if not embedded(settings):
+        click.echo(f"kafka: external ({settings.typed.KAFKA_BOOTSTRAP_SERVERS}), nothing to start")
+        return
+    click.echo(f"kafka: {EmbeddedKafka(settings).up()}")
+
+
+@kafka.command("down")
+@click.pass_obj
+def kafka_down(settings: Settings) -> None:
+    """Stop the embedded broker (its topics and messages are gone: it keeps them in memory)."""
+    from lakehouse.services.kafka import EmbeddedKafka
+
+    click.echo(f"kafka: {EmbeddedKafka(settings).down()}")
+
+
+@kafka.command("status")
+@click.pass_obj
+def kafka_status(settings: Settings) -> None:
+    """Show the broker the streaming ingestion uses."""
+    from lakehouse.services.kafka import EmbeddedKafka
+
+    click.echo(str(EmbeddedKafka(settings).status()))
+
+
+@main.group()
 def dashboard() -> None:
     """Apache Superset on the gold schema, with the dashboard kept as code in dashboard/ (see README)."""
 

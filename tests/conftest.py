@@ -2,7 +2,8 @@
 
 Tests run against their own data directory and ports (never the ones of `make run`), so a test session can
 start, stop and break its services freely. Override with LAKEHOUSE_TEST_DATA_DIR, LAKEHOUSE_TEST_THRIFT_PORT,
-LAKEHOUSE_TEST_PG_PORT and LAKEHOUSE_TEST_UI_PORT (e.g. to run two sessions side by side).
+LAKEHOUSE_TEST_PG_PORT, LAKEHOUSE_TEST_UI_PORT and LAKEHOUSE_TEST_KAFKA_PORT (e.g. to run two sessions side by
+side).
 Set LAKEHOUSE_TEST_KEEP_SERVICES=1 to leave them running after the session (faster local iterations).
 """
 
@@ -23,6 +24,8 @@ os.environ["LAKEHOUSE_DATA_DIR"] = os.environ.get(
 os.environ["SPARK_THRIFT_PORT"] = os.environ.get("LAKEHOUSE_TEST_THRIFT_PORT", "10100")
 os.environ["GOLD_PG_PORT"] = os.environ.get("LAKEHOUSE_TEST_PG_PORT", "15532")
 os.environ["SPARK_UI_PORT"] = os.environ.get("LAKEHOUSE_TEST_UI_PORT", "4140")
+os.environ["KAFKA_EMBEDDED_PORT"] = os.environ.get("LAKEHOUSE_TEST_KAFKA_PORT", "19192")
+os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)  # the tests use their own embedded broker
 os.environ["SPARK_THRIFT_HOST"] = "127.0.0.1"
 os.environ["LAKEHOUSE_SPARK"] = "embedded"
 os.environ["DBT_TARGET"] = "local"
@@ -49,6 +52,19 @@ def lake(settings: Settings):
     yield settings
     if os.environ.get("LAKEHOUSE_TEST_KEEP_SERVICES") != "1":
         services.down(settings, echo=lambda _msg: None)
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(settings: Settings):
+    """The embedded Kafka-protocol broker (Tansu, in memory) on LAKEHOUSE_TEST_KAFKA_PORT, for the session.
+    Tests give their topics and group unique names: a kept broker still holds earlier sessions' messages."""
+    from lakehouse.services.kafka import EmbeddedKafka
+
+    broker = EmbeddedKafka(settings)
+    broker.up()
+    yield broker
+    if os.environ.get("LAKEHOUSE_TEST_KEEP_SERVICES") != "1":
+        broker.down()
 
 
 @pytest.fixture

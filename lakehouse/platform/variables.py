@@ -237,6 +237,64 @@ class LakehouseConfig(BaseModel):
             "kept in `<data dir>/postgres/shop_app.password` (mode 600)."
         ),
     )
+    KAFKA_BOOTSTRAP_SERVERS: str = Field(
+        "",
+        description=(
+            "Kafka brokers of the streaming ingestion (`python -m ingestion consume` / `publish`), "
+            "`host:port,...`; unset: the embedded Tansu broker on 127.0.0.1:KAFKA_EMBEDDED_PORT, which only "
+            "`python -m lakehouse kafka up`, `make stream` and the tests start."
+        ),
+    )
+    KAFKA_EMBEDDED_PORT: Port = Field(
+        19092,
+        description="Port of the embedded Kafka-protocol broker (Tansu, in memory; demo and tests only).",
+    )
+    KAFKA_TOPIC_CLICKSTREAM_EVENTS: str = Field(
+        "clickstream-events",
+        description=(
+            "Topic of the clickstream events (one JSON object per message) -> `raw.clickstream_events`."
+        ),
+    )
+    KAFKA_TOPIC_ORDER_LINES: str = Field(
+        "order-lines",
+        description="Topic of the order lines (one JSON object per message) -> `raw.order_lines`.",
+    )
+    KAFKA_GROUP_ID: str = Field(
+        "lakehouse-raw",
+        description=(
+            "Consumer group of the streaming ingestion (its committed offsets are the stream's cursor)."
+        ),
+    )
+    KAFKA_SECURITY_PROTOCOL: str = Field(
+        "",
+        description=(
+            "librdkafka `security.protocol` (`SSL`, `SASL_SSL`, `SASL_PLAINTEXT`); unset: the client's "
+            "default (plaintext)."
+        ),
+    )
+    KAFKA_SASL_MECHANISM: str = Field(
+        "", description="librdkafka `sasl.mechanisms` (`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, ...)."
+    )
+    KAFKA_SASL_USERNAME: str = Field("", description="SASL user name (with KAFKA_SASL_MECHANISM).")
+    KAFKA_SASL_PASSWORD: str = Field("", description="SASL password (with KAFKA_SASL_USERNAME).")
+    KAFKA_CLIENT_CONF: SparkConf = Field(
+        "",
+        description=(
+            "Other librdkafka settings for producer and consumer, `key=value` pairs separated by `;` "
+            "(e.g. `ssl.ca.location=/etc/ca.pem;client.id=lake`); they override the defaults."
+        ),
+    )
+    STREAM_BATCH_SECONDS: Seconds = Field(
+        5.0,
+        description="The consumer lands a micro-batch at least this often (seconds) while messages arrive.",
+    )
+    STREAM_BATCH_MESSAGES: Count = Field(
+        100000,
+        description=(
+            "The consumer lands a micro-batch as soon as it holds this many messages (all topics and "
+            "partitions together)."
+        ),
+    )
     ALERT_SMTP_HOST: str = Field(
         "",
         description=("SMTP server for anomaly alerts; unset: alerts are only logged."),

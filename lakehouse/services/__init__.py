@@ -46,6 +46,11 @@ def up(settings: Settings, echo: Echo = print) -> None:
 
 
 def down(settings: Settings, echo: Echo = print) -> None:
+    from lakehouse.services.kafka import EmbeddedKafka  # started on its own command, stopped with the rest
+
+    broker = EmbeddedKafka(settings)
+    if broker.process() is not None:
+        echo(f"{broker.name}: {broker.down()}")
     for svc in reversed(services(settings)):
         echo(f"{svc.name}: {svc.down()}")
 
