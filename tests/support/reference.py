@@ -61,3 +61,10 @@ def empty_lake_and_gold(settings: Settings) -> None:
     with psycopg.connect(settings.gold_url, autocommit=True) as conn:
         for schema in ("gold", "gold_marts", "gold_load"):
             conn.execute(f"drop schema if exists {schema} cascade")
+    # the demo shop database too: other modules leave it truncated, or another seed's shop, advanced further
+    from ingestion.shopdb import embedded, ensure_database, source_url
+
+    if embedded(settings):
+        ensure_database(settings)
+        with psycopg.connect(source_url(settings), autocommit=True) as conn:
+            conn.execute("drop schema if exists shop, shop_sim cascade")
