@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -203,22 +202,13 @@ def stream(debounce: float, max_wait: float) -> None:
     from flows import console
     from flows.pipeline import refresh_run
     from flows.stream import stream as run_stream
+    from ingestion.stream import graceful_stop
     from lakehouse import services
 
     settings = load_settings()
     name_log_file(console.activate(settings.log_dir))
     services.up(settings, echo=lambda line: click.echo(f"  {line}"))  # the consumer needs the Thrift server
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-
-    def interrupted(*_: object) -> None:
-        """The first Ctrl-C lets the landing (or refresh) in progress finish; a second one stops now."""
-        if stop.is_set():
-            raise KeyboardInterrupt
-        click.echo("stopping after the landing in progress (Ctrl-C again to stop now)")
-        stop.set()
-
-    signal.signal(signal.SIGINT, interrupted)  # also when started in the background, where SIGINT is ignored
+    stop = graceful_stop(click.echo)
     click.echo("streaming: Ctrl-C stops (what landed stays; the rest is read again next time)")
     try:
         run_stream(settings, lambda: refresh_run(wait_for_lock_seconds=3600), debounce=debounce,

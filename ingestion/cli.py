@@ -418,24 +418,12 @@ def consume(
 ) -> None:  # fmt: skip
     """Consume the Kafka topics of the sources into raw batches, exactly once (offsets committed after the
     batch is registered). Runs until Ctrl-C, --idle-stop or --max-seconds."""
-    import signal
-    import threading
 
-    from ingestion.stream import STREAM_SOURCES, Cycle
+    from ingestion.stream import STREAM_SOURCES, Cycle, graceful_stop
     from ingestion.stream import consume as run_consume
     from ingestion.stream import kill_after_landing as killer
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-
-    def interrupted(*_: object) -> None:
-        """The first Ctrl-C lets the landing (or refresh) in progress finish; a second one stops now."""
-        if stop.is_set():
-            raise KeyboardInterrupt
-        click.echo("stopping after the landing in progress (Ctrl-C again to stop now)")
-        stop.set()
-
-    signal.signal(signal.SIGINT, interrupted)  # also when started in the background, where SIGINT is ignored
+    stop = graceful_stop(click.echo)
 
     def show(cycle: Cycle) -> None:
         lag = f", {cycle.lag_seconds:.1f} s after the oldest was produced" if cycle.lag_seconds else ""

@@ -453,3 +453,19 @@ def kill_after_landing(n: int) -> Callable[[LandReport], None]:
 
 
 __all__ = ["Cycle", "StreamConsumer", "StreamReport", "batch_id", "consume", "parse_messages", "topics"]
+
+
+def graceful_stop(echo: Callable[[str], None]) -> threading.Event:
+    """An event set by SIGTERM or a first Ctrl-C, so the landing (or refresh) in progress finishes;
+    a second Ctrl-C stops now. SIGINT is handled also when started in the background, where it is ignored."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def interrupted(*_: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        echo("stopping after the landing in progress (Ctrl-C again to stop now)")
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupted)
+    return stop
