@@ -77,7 +77,7 @@ def test_every_chart_is_on_one_dashboard_and_uses_a_bundled_dataset():
 
 
 def test_the_health_dashboard_has_the_contracts_charts_on_the_run_history():
-    """Issue 22's chart list (/work/spec_22.md), each on the gold view the contract names."""
+    """Issue 22's chart list, each on the gold view the contract names."""
     charts = {c["uuid"]: c for c in load("charts")}
     datasets = {d["uuid"]: d for d in load("datasets")}
     health = placed_charts(dashboard(HEALTH_DASHBOARD_SLUG))
