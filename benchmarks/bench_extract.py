@@ -1,5 +1,5 @@
 """Extraction benchmark: the shop database's order_items (1M rows) extracted into the lake, fully then
-incrementally, against ``psql \\copy (the same query) to FILE``.
+incrementally, against ``psql \\copy (the same query) to FILE``; then every shop table in one run.
 
 Each side is timed BENCH_EXTRACT_REPEAT times (default 3), psql and full extraction alternately (the machine
 is shared: alternating spreads its noise over both), and the fastest of each is kept.
@@ -10,7 +10,8 @@ Prints `name: value unit` lines:
   extract_full_seconds                `run_extraction` of the table into an empty lake schema (its tables
                                       made, untimed): plan, stream, land, register, cursor
   extract_full_stream_seconds         of which streaming: ADBC binary COPY -> Arrow -> text -> Parquet
-  extract_full_bookkeeping_seconds    the rest: Spark SQL over Thrift (reads, partition, manifest, cursor)
+  extract_full_bookkeeping_seconds    the rest: the Spark statements over Thrift left on the critical path
+                                      (most overlap the streaming on a second connection)
   extract_full_vs_psql                psql seconds / full seconds (goal: 0.70 or more)
   extract_stream_vs_psql              psql seconds / stream seconds
   extract_incremental_rows            rows changed (1%), then extracted
@@ -18,10 +19,27 @@ Prints `name: value unit` lines:
   extract_incremental_stream_seconds  of which streaming
   extract_incremental_vs_full         incremental seconds / full seconds (goal: under 0.05)
   extract_incremental_stream_vs_full_stream  the same for the streaming parts alone (no Spark statements)
+  extract_incremental_fixed_seconds   an incremental run minus its streaming: the fixed cost of a run with a
+                                      batch (cursor read, manifest read, partition, manifest + history
+                                      commits, cursor commit), whatever the number of rows
+  extract_fixed_vs_full               that fixed cost / full seconds: the floor of incremental_vs_full
+  extract_per_row_microseconds        the full streaming per row: the cost that follows the data
   extract_key_check_seconds           a run that also compares the 1M keys (finds the hard deletes)
+  extract_unchanged_seconds           a run that finds nothing changed (cursor read, one index probe)
+  extract_incremental_3x_table_rows   the table after 2M more rows (stamped behind the cursor)
+  extract_incremental_3x_table_seconds  the same 1% (of the first 1M) changed in the 3M-row table: about
+                                      extract_incremental_seconds, the time follows the changed rows
+  extract_all_tables_count            the shop tables extracted in one run
+  extract_all_tables_full_rows        rows of a simulated shop (BENCH_EXTRACT_ALL_ITEMS order lines of
+                                      history, default 100,000, and three simulated days), all tables
+  extract_all_tables_full_seconds     their first extraction, one run
+  extract_all_tables_incremental_rows 1% of every table's rows changed
+  extract_all_tables_incremental_seconds  one run extracting them (a batch per table; one commit each for
+                                      the manifest, history and cursors of all tables)
 
 Needs the project venv. Starts its own PostgreSQL and Spark Thrift Server (benchmarks/_bench_env.py), creates
-the shop database there (empties its order_items) and lands into a lake schema of its own (dropped after).
+the shop database there (empties its order_items; the all-tables part re-creates the shop) and lands into a
+lake schema of its own (dropped after).
 """
 
 from __future__ import annotations
@@ -34,6 +52,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg
@@ -52,6 +71,7 @@ from ingestion.extract import (
 )
 from ingestion.rawzone import RawZone
 from ingestion.shopdb import ensure_database, source_url
+from ingestion.shopdb.simulator import Simulator
 from lakehouse import services
 from lakehouse.platform.settings import load_settings
 from lakehouse.platform.sql import SparkSQL
@@ -59,6 +79,7 @@ from lakehouse.services.postgres import pg_bin_dir
 
 ROWS = int(os.environ.get("BENCH_EXTRACT_ROWS", "1000000"))
 REPEAT = int(os.environ.get("BENCH_EXTRACT_REPEAT", "3"))
+ALL_ITEMS = int(os.environ.get("BENCH_EXTRACT_ALL_ITEMS", "100000"))
 SCHEMA = "bench_extract"
 TABLE = SHOP_TABLES["order_items"]
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -67,7 +88,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 def emit(name: str, value: float, unit: str) -> None:
     text = (
         f"{value:,.0f}"
-        if unit in ("rows", "times")
+        if unit in ("rows", "times", "tables")
         else f"{value:.3f}"
         if unit == "ratio"
         else f"{value:.2f}"
@@ -87,6 +108,72 @@ def load_order_items(url: str) -> None:
         )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("vacuum analyze shop.order_items")
+
+
+def change_one_percent(url: str, at: datetime) -> None:
+    """1% of the first ROWS order lines (by a hash of the order id) change, sharing one updated_at."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "update shop.order_items set price = price + 1, updated_at = %s "
+            "where mod(abs(hashtext(order_id)), 100) = 0 and updated_at >= %s",
+            (at, START),
+        )
+
+
+def grow_behind_cursor(url: str, n: int) -> None:
+    """``n`` more order lines, stamped before START (behind every cursor: no extraction reads them), so the
+    table is bigger and the rows an incremental run reads are the same."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "insert into shop.order_items select md5('big' || g), 1, md5(mod(g, 5000)::text), "
+            "md5(mod(g, 300)::text), %s, 1.00, 1.00, %s - make_interval(secs => g) "
+            "from generate_series(1, %s) g",
+            (START, START, n),
+        )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("vacuum analyze shop.order_items")
+
+
+def all_tables(settings: Any, url: str, spark: SparkSQL, zone: RawZone) -> None:
+    """Every shop table at once: a simulated shop (BENCH_EXTRACT_ALL_ITEMS order lines of history plus a
+    few simulated days), extracted in full, then 1% of every table's rows change and one run extracts them."""
+    tables = list(SHOP_TABLES.values())
+    with Simulator(url) as sim:
+        sim.init(reset=True)
+        sim.bulk_load(ALL_ITEMS)
+        for _ in sim.run(3):
+            pass
+    spark.execute(f"drop database if exists {SCHEMA} cascade")
+    zone.remove_dir(zone.root)
+    try:
+        existing = catalog.ensure_tables(spark, zone, SCHEMA, {t.source for t in tables})
+        ensure_cursor_table(spark, SCHEMA, existing)
+        started = time.perf_counter()
+        report = run_extraction(spark, zone, url, tables, 0, schema=SCHEMA)
+        full = time.perf_counter() - started
+        assert not report.failed, [r.line() for r in report.failed]
+        emit("extract_all_tables_count", len(tables), "tables")
+        emit("extract_all_tables_full_rows", sum(r.rows for r in report.results), "rows")
+        emit("extract_all_tables_full_seconds", full, "s")
+        incs, rows = [], 0
+        for i in range(REPEAT):
+            with psycopg.connect(url) as conn:
+                for t in tables:
+                    key = ", ".join(f"{k}::text" for k in t.key)
+                    conn.execute(
+                        f"update shop.{t.name} set updated_at = %s "
+                        f"where mod(abs(hashtext(concat_ws('|', {key}))), 100) = 0",
+                        (datetime(2027, 1, 1 + i, tzinfo=UTC),),
+                    )
+            started = time.perf_counter()
+            report = run_extraction(spark, zone, url, tables, 0, schema=SCHEMA)
+            incs.append(time.perf_counter() - started)
+            assert not report.failed, [r.line() for r in report.failed]
+            rows = sum(r.rows for r in report.results)
+        emit("extract_all_tables_incremental_rows", rows, "rows")
+        emit("extract_all_tables_incremental_seconds", min(incs), "s")
+    finally:
+        spark.execute(f"drop database if exists {SCHEMA} cascade")
 
 
 def extraction_query(url: str) -> str:
@@ -154,12 +241,7 @@ def main() -> None:
 
                 incs, inc_streams = [], []
                 for i in range(REPEAT):  # 1% of the rows change, sharing one updated_at
-                    with psycopg.connect(url) as conn:
-                        conn.execute(
-                            "update shop.order_items set price = price + 1, updated_at = %s "
-                            "where mod(abs(hashtext(order_id)), 100) = 0",
-                            (datetime(2026, 6, 1 + i, tzinfo=UTC),),
-                        )
+                    change_one_percent(url, datetime(2026, 6, 1 + i, tzinfo=UTC))
                     inc, inc_stream, inc_rows, _ = extract()
                     assert inc_rows == ROWS // 100 or abs(inc_rows - ROWS // 100) < ROWS // 200, inc_rows
                     incs.append(inc)
@@ -170,13 +252,32 @@ def main() -> None:
                 emit("extract_incremental_vs_full", min(incs) / full, "ratio")
                 emit("extract_incremental_stream_vs_full_stream", min(inc_streams) / full_stream, "ratio")
 
+                fixed = [inc - stream for inc, stream in zip(incs, inc_streams, strict=True)]
+                emit("extract_incremental_fixed_seconds", min(fixed), "s")
+                emit("extract_fixed_vs_full", min(fixed) / full, "ratio")
+                emit("extract_per_row_microseconds", full_stream / ROWS * 1e6, "us")
+
                 with psycopg.connect(url) as conn:
                     conn.execute("delete from shop.order_items where order_id = md5('42')")
                 check, _, _, deletes = extract(key_check_every=1)
                 assert deletes == 1, deletes
                 emit("extract_key_check_seconds", check, "s")
+                emit("extract_unchanged_seconds", min(extract()[0] for _ in range(REPEAT)), "s")
+
+                # the same 1% change on a table three times as big: the source reads its index from the
+                # cursor on and the lake adds a batch, so the time follows the changed rows, not the table
+                grow_behind_cursor(url, 2 * ROWS)
+                big = []
+                for i in range(REPEAT):
+                    change_one_percent(url, datetime(2026, 11, 1 + i, tzinfo=UTC))
+                    inc, _, inc_rows, _ = extract()
+                    assert abs(inc_rows - ROWS // 100) < ROWS // 200, inc_rows
+                    big.append(inc)
+                emit("extract_incremental_3x_table_rows", 3 * ROWS, "rows")
+                emit("extract_incremental_3x_table_seconds", min(big), "s")
             finally:
                 spark.execute(f"drop database if exists {SCHEMA} cascade")
+            all_tables(settings, url, spark, zone)
     finally:
         if not keep_services():
             services.down(settings, echo=lambda _msg: None)

@@ -17,6 +17,12 @@ Per table, in one REPEATABLE READ snapshot of the source (all tables of a run se
    same id and the manifest replaces the batch;
 6. only then, the cursors of the batches registered as succeeded move to their end (appended to the log).
 
+The Spark statements (round trips and Iceberg commits, little CPU) overlap the rest on a second Thrift
+connection (:class:`Aside`): the tables are checked while the cursors are read, the manifest rows of the batch
+ids are read and the new batches' partitions added while the rows stream, the history is appended while the
+manifest is. The cursor log is appended after all of them: a crash anywhere before leaves the cursors where
+they were.
+
 The lake's current state of a table: the last row per key in batch id order (the sequence number leads the
 batch id), then ``_row_number``; rows whose ``_op`` is ``delete`` are gone.
 """
@@ -30,12 +36,13 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pyarrow as pa
@@ -45,7 +52,7 @@ import pyarrow.dataset as ds
 from ingestion import catalog, manifest
 from ingestion.conform import constant
 from ingestion.contract import CURSOR_COLUMN, DELETE, OP_COLUMN, SHOP_TABLES, UPSERT, ShopTable
-from ingestion.land import BatchInput, Lander, LandReport
+from ingestion.land import BatchInput, Lander, LandReport, Outcome
 from ingestion.manifest import SUCCEEDED, BatchRecord
 from ingestion.rawzone import RawZone, default_raw_uri
 from lakehouse.platform.errors import LakehouseError, first_line
@@ -53,6 +60,7 @@ from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL, literal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCHEMA = "shop"
 CURSORS = "_extract_cursors"  # a view: each table's latest cursor
@@ -563,6 +571,60 @@ def tables_of(names: list[str] | None) -> list[ShopTable]:
     return [SHOP_TABLES[n] for n in names]
 
 
+class Aside:
+    """A second Thrift connection and one thread: the run's bookkeeping statements (creating tables, reading
+    the manifest, adding partitions, the history) run on it, in order, while the main connection or the
+    source works. Statements cost round trips and Iceberg commits, hardly any CPU: two at a time halve the
+    wait."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.sql = SparkSQL(settings)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-aside")
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self._pool.submit(fn, self.sql, *args)
+
+    def close(self) -> None:
+        try:
+            self._pool.shutdown(wait=True)
+        finally:
+            self.sql.close()
+
+    def __enter__(self) -> Aside:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ensure(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]) -> None:
+    existing = catalog.ensure_tables(spark, zone, schema, sources)
+    ensure_cursor_table(spark, schema, existing)
+
+
+def _read_cursors(spark: SparkSQL, schema: str, ensured: Future[None]) -> dict[str, Cursor]:
+    """The cursors, read while the tables are checked aside; on a new lake (no cursor log yet) once they
+    exist."""
+    try:
+        cursors = read_cursors(spark, schema)
+    except LakehouseError:
+        ensured.result()
+        return read_cursors(spark, schema)
+    ensured.result()  # an error there (a table it could not create) stops the run here
+    return cursors
+
+
+def _add_ahead(spark: SparkSQL, schema: str, parts: list[catalog.Partition]) -> set[str]:
+    """Add the partitions of new batches before their files are there (Spark reads a partition whose folder
+    is missing as empty; nothing lists a batch before its manifest row): one statement per table."""
+    by_source: dict[str, list[catalog.Partition]] = {}
+    for part in parts:
+        by_source.setdefault(part.source, []).append(part)
+    for src, group in by_source.items():
+        catalog.add_partitions(spark, schema, src, group)
+    return {p.batch_id for p in parts}
+
+
 def run_extraction(
     spark: SparkSQL,
     zone: RawZone,
@@ -572,45 +634,104 @@ def run_extraction(
     ingest_date: str | None = None,
     schema: str = "raw",
 ) -> ExtractReport:
-    """Extract ``tables`` (see the module docstring) on an open Thrift client and raw zone."""
-    # the raw tables of these sources and the manifest (not the whole lake a dbt build needs)
-    existing = catalog.ensure_tables(spark, zone, schema, {t.source for t in tables})
-    ensure_cursor_table(spark, schema, existing)
-    cursors = read_cursors(spark, schema)
-    starts = {t.name: cursors.get(t.name) or Cursor(t.name) for t in tables}
-    due = any(not t.soft_delete and key_check_due(starts[t.name], key_check_every) for t in tables)
-    batches = manifest.read(spark, schema) if due else []
-    with open_source(url) as conn:
-        plans = [plan_table(zone, conn, url, t, starts[t.name], key_check_every, batches) for t in tables]
-        inputs = [p.input for p in plans if p.input is not None]
+    """Extract ``tables`` (see the module docstring) on an open Thrift client and raw zone.
+
+    The Spark statements of a run (each a round trip, the writes an Iceberg commit each) overlap with the
+    rest on a second connection (:class:`Aside`): the tables are checked while the cursors are read; the
+    manifest rows of the run's batch ids are read and the new batches' partitions added while the rows
+    stream; the history is appended while the manifest is. The cursors move last, after all of those."""
+    with Aside(spark.settings) as aside:
+        # the raw tables of these sources and the manifest (not the whole lake a dbt build needs)
+        ensured = aside.submit(_ensure, zone, schema, {t.source for t in tables})
+        cursors = _read_cursors(spark, schema, ensured)
+        starts = {t.name: cursors.get(t.name) or Cursor(t.name) for t in tables}
+        due = any(not t.soft_delete and key_check_due(starts[t.name], key_check_every) for t in tables)
+        # the whole manifest when keys are compared (their batches' files)
+        whole = aside.submit(manifest.read, schema) if due else None
+        batches = whole.result() if whole is not None else []
         lander = Lander(spark, zone, ingest_date=ingest_date, progress=False, schema=schema)
-        # force: a batch id landed before is a re-run after a crash; its new content replaces it
-        report = (
-            lander.land(inputs, force=True, ensure=False, record_running=False) if inputs else LandReport()
-        )
-    outcomes = {o.batch_id: o for o in report.outcomes}
-    landed = [p for p in plans if p.batch_id and outcomes[p.batch_id].status == "succeeded"]
-    save_cursors(spark, [p.end for p in landed], schema)
-    results = []
-    for p in plans:
-        if p.batch_id is None:
-            results.append(TableResult(p.table.name, "unchanged", cursor=p.start.updated_at))
-            continue
-        o = outcomes[p.batch_id]
-        ok = o.status == "succeeded"
-        results.append(
-            TableResult(
-                p.table.name,
-                o.status,
-                p.rows if ok else 0,
-                p.deletes if ok else 0,
-                p.batch_id,
-                (p.end if ok else p.start).updated_at,
-                o.error,
-                p.seconds,
+        with open_source(url) as conn:
+            plans = [plan_table(zone, conn, url, t, starts[t.name], key_check_every, batches) for t in tables]
+            inputs = [p.input for p in plans if p.input is not None]
+            if not inputs:
+                return ExtractReport([_result(p, None) for p in plans], LandReport())
+
+            # else the rows of the batch ids (read while the rows stream)
+            manifest_rows = whole or aside.submit(manifest.read, schema, [i.batch_id for i in inputs])
+
+            def previous() -> list[BatchRecord]:
+                wanted = {i.batch_id for i in inputs}
+                return [r for r in manifest_rows.result() if r.batch_id in wanted]
+
+            def ahead(_spark: SparkSQL) -> set[str]:
+                held = {r.batch_id for r in previous()}
+                parts = [
+                    catalog.Partition(
+                        i.source,
+                        lander.ingest_date,
+                        i.batch_id,
+                        zone.location(zone.partition_path(i.source, lander.ingest_date, i.batch_id)),
+                    )
+                    for i in inputs
+                    if i.batch_id not in held
+                ]
+                return _add_ahead(_spark, schema, parts)
+
+            added = aside.submit(ahead)
+            ends = {p.batch_id: p.end for p in plans if p.batch_id}
+
+            def record(records: list[BatchRecord], held: set[str]) -> None:
+                _record_outcomes(spark, aside, schema, records, held)
+                # only then: the cursors of the batches registered as succeeded
+                save_cursors(spark, [ends[r.batch_id] for r in records if r.status == SUCCEEDED], schema)
+
+            # force: a batch id landed before is a re-run after a crash; its new content replaces it
+            report = lander.land(
+                inputs,
+                force=True,
+                ensure=False,
+                record_running=False,
+                previous=previous,
+                registered=added.result,
+                record=record,
             )
-        )
-    return ExtractReport(results, report)
+    outcomes = {o.batch_id: o for o in report.outcomes}
+    return ExtractReport([_result(p, outcomes.get(p.batch_id or "")) for p in plans], report)
+
+
+def _record_outcomes(
+    spark: SparkSQL, aside: Aside, schema: str, records: list[BatchRecord], held: set[str]
+) -> None:
+    """The manifest rows (appended; merged for a batch id it holds: a re-run) on the main connection, the
+    history rows at the same time aside: two commits in parallel."""
+    merged = [r for r in records if r.batch_id in held]
+    if merged:
+        spark.execute(manifest.merge_sql(schema, merged))
+    new = {r.batch_id for r in records} - held
+    statements = manifest.insert_statements(schema, records, new)
+    later = [aside.submit(lambda s, sql=sql: s.execute(sql)) for sql in statements[1:]]
+    try:
+        if statements:
+            spark.execute(statements[0])
+    finally:
+        for f in later:
+            f.result()
+
+
+def _result(p: TablePlan, o: Outcome | None) -> TableResult:
+    if p.batch_id is None or o is None:
+        return TableResult(p.table.name, "unchanged", cursor=p.start.updated_at)
+    ok = o.status == "succeeded"
+    return TableResult(
+        p.table.name,
+        o.status,
+        p.rows if ok else 0,
+        p.deletes if ok else 0,
+        p.batch_id,
+        (p.end if ok else p.start).updated_at,
+        o.error,
+        p.seconds,
+    )
 
 
 def extract(

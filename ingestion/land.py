@@ -134,6 +134,7 @@ class Lander:
         self.rows_per_file = rows_per_file
         self.progress = progress
         self._held: set[str] = set()
+        self._write: Callable[[list[BatchRecord], set[str]], None] | None = None
 
     # ------------------------------------------------------------------------------------------ plan
     def _plan(
@@ -204,7 +205,12 @@ class Lander:
         staged.record.rows = None
 
     # ------------------------------------------------------------------------------------------ register
-    def _register(self, batches: list[_Staged], previous: dict[str, BatchRecord]) -> None:
+    def _register(
+        self,
+        batches: list[_Staged],
+        previous: dict[str, BatchRecord],
+        registered: Callable[[], set[str]] | None = None,
+    ) -> None:
         old_parts: dict[str, list[catalog.Partition]] = {}
         for b in batches:
             old = previous.get(b.item.batch_id)
@@ -217,6 +223,8 @@ class Lander:
             for part in parts:
                 self.zone.remove_dir(part.location)
 
+        # partitions the caller added ahead (a new batch id's, while its rows streamed): not added again
+        ahead = registered() if registered is not None else set()
         new_parts: dict[str, list[catalog.Partition]] = {}
         for b in batches:
             if b.staged_path is None:
@@ -224,6 +232,8 @@ class Lander:
             final = self.zone.partition_path(b.item.source, self.ingest_date, b.item.batch_id)
             self.zone.publish(b.staged_path, final)
             b.record.location = self.zone.location(final)
+            if b.item.batch_id in ahead and b.item.batch_id not in previous:
+                continue
             part = catalog.Partition(b.item.source, self.ingest_date, b.item.batch_id, b.record.location)
             new_parts.setdefault(b.item.source, []).append(part)
         for src, parts in new_parts.items():
@@ -237,20 +247,34 @@ class Lander:
         restate: bool = True,
         ensure: bool = True,
         record_running: bool = True,
+        previous: Callable[[], list[BatchRecord]] | None = None,
+        registered: Callable[[], set[str]] | None = None,
+        record: Callable[[list[BatchRecord], set[str]], None] | None = None,
     ) -> LandReport:
         """Land ``inputs`` (one batch each); see the module docstring for the steps. ``restate=False``
         refuses, before anything is written, an input that would replace a landed batch's content (a
         corrected file is a restatement; another generated dataset under the same batch ids is not).
         ``ensure=False`` when the caller has just run :func:`catalog.ensure_lake` itself.
-        ``record_running=False``: one manifest write (the outcomes) instead of two."""
+        ``record_running=False``: one manifest write (the outcomes) instead of two.
+        For a caller that does its bookkeeping on a second connection while the rows stream (an
+        extraction): ``previous`` gives the manifest rows of the inputs' batch ids (with ``force``,
+        ``restate`` and no ``running`` rows, asked for only when registering), ``registered`` the batch ids
+        whose partitions it added, ``record`` writes the outcomes (default :func:`manifest.write`)."""
         inputs = sorted(inputs, key=lambda i: LANDING_ORDER.index(source(i.source).name))
+        self._write = record
         if ensure:
             catalog.ensure_lake(self.spark, self.zone, self.schema)
-        # the rows the plan looks at: the inputs' batch ids and checksums (not the whole, growing manifest)
-        ids, sums = [i.batch_id for i in inputs], [i.checksum for i in inputs]
-        previous = {r.batch_id: r for r in manifest.read(self.spark, self.schema, ids, sums)}
-        self._held = set(previous)  # inputs' ids the manifest holds: merged; the others appended
-        todo, skipped = self._plan(inputs, previous, force, restate)
+        later = previous if previous is not None and force and restate and not record_running else None
+        if later is not None:  # nothing is skipped or refused with force and restate: read when registering
+            prior: dict[str, BatchRecord] = {}
+        elif previous is not None:
+            prior = {r.batch_id: r for r in previous()}
+        else:
+            # the rows the plan looks at: the inputs' batch ids and checksums (not the whole manifest)
+            ids, sums = [i.batch_id for i in inputs], [i.checksum for i in inputs]
+            prior = {r.batch_id: r for r in manifest.read(self.spark, self.schema, ids, sums)}
+        self._held = set(prior)  # inputs' ids the manifest holds: merged; the others appended
+        todo, skipped = self._plan(inputs, prior, force, restate)
         report = LandReport(list(skipped))
         for o in skipped:
             log.info("batch %s skipped: %s", o.batch_id, o.error)
@@ -285,8 +309,11 @@ class Lander:
             self._stage(b)
             b.record.finished_at = datetime.now(UTC)
 
+        if later is not None:
+            prior = {r.batch_id: r for r in later()}
+            self._held = set(prior)
         try:
-            self._register(batches, previous)
+            self._register(batches, prior, registered)
         except LakehouseError as exc:
             for b in batches:
                 if b.record.status == RUNNING:
@@ -312,7 +339,11 @@ class Lander:
         return report
 
     def _record(self, batches: list[_Staged]) -> None:
-        manifest.write(self.spark, self.schema, [b.record for b in batches], self._held)
+        records = [b.record for b in batches]
+        if self._write is not None:
+            self._write(records, self._held)
+        else:
+            manifest.write(self.spark, self.schema, records, self._held)
         self._held |= {b.record.batch_id for b in batches}
 
 

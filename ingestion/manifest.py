@@ -98,6 +98,20 @@ def insert_sql(schema: str, records: list[BatchRecord], new: set[str]) -> str:
     return f"from {source} s {' '.join(inserts)}"
 
 
+def insert_statements(schema: str, records: list[BatchRecord], new: set[str]) -> list[str]:
+    """What :func:`insert_sql` does as one statement per table (the manifest's first): for a caller that
+    runs them at once over two connections (two commits in parallel instead of one after the other)."""
+    cols = ", ".join(f.name for f in fields(BatchRecord))
+    out = []
+    for table, rows in (
+        (TABLE, [r for r in records if r.batch_id in new]),
+        (HISTORY, [r for r in records if r.status != RUNNING]),
+    ):
+        if rows:
+            out.append(f"insert into {schema}.{table} ({cols}) values {', '.join(_row(r) for r in rows)}")
+    return out
+
+
 def write(spark: SparkSQL, schema: str, records: list[BatchRecord], landed: set[str] | None = None) -> None:
     """Record ``records`` in the manifest, their outcomes (not ``running``) also in the history.
     ``landed``: the batch ids the manifest holds (read in this run); None: unknown, every record is merged."""
