@@ -68,6 +68,7 @@ CURSOR_LOG = "_extract_cursor_log"  # appended: a table's cursor after each land
 COMPACT_EVERY = 100  # batches of a table between two rewrites of the cursor log
 ROW_NUMBER = "_row_number"
 KEY_CHECK_VARIABLE = "SHOP_EXTRACT_KEY_CHECK_EVERY"
+LANES = 2  # Thrift connections besides the main one (Aside)
 PREFETCH = 4  # record batches decoded ahead of the writer (the driver's batches are ~16 MB)
 # Text of a timestamp in the raw contract and in cursors: UTC, microseconds, fixed width (sorts as text).
 _ISO_SQL = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
@@ -142,20 +143,32 @@ def ensure_cursor_table(spark: SparkSQL, schema: str = "raw", existing: set[str]
         spark.execute(f"create view if not exists {schema}.{CURSORS} as {_latest_cursors_sql(schema)}")
 
 
+def _registered_cursors_sql(schema: str) -> str:
+    """The cursor log's rows whose batch the manifest holds as succeeded: a cursor row is written at the same
+    time as its batch's manifest row (two commits in parallel), and counts only once that row is there."""
+    cols = ", ".join(f"c.{n}" for n in CURSOR_TYPES)
+    return (
+        f"select {cols} from {schema}.{CURSOR_LOG} c left semi join {schema}.{manifest.TABLE} b "
+        f"on b.batch_id = c.batch_id and b.status = '{SUCCEEDED}'"
+    )
+
+
 def _latest_cursors_sql(schema: str) -> str:
     cols = _cursor_columns()
     return (
         f"select {cols} from (select {cols}, row_number() over (partition by table_name "
-        f"order by seq desc, extracted_at desc) as _rn from {schema}.{CURSOR_LOG}) where _rn = 1"
+        f"order by seq desc, extracted_at desc) as _rn "
+        f"from ({_registered_cursors_sql(schema)})) where _rn = 1"
     )
 
 
 def read_cursors(spark: SparkSQL, schema: str = "raw") -> dict[str, Cursor]:
-    """Each table's latest cursor: the log's row of the greatest ``seq``, picked here (a scan of the small
-    log is one Spark stage; the view's window needs a shuffle, about three times the latency)."""
+    """Each table's latest cursor: the row of the greatest ``seq`` among the log's rows whose batch is
+    registered (:func:`_registered_cursors_sql`), picked here (the view's window needs a shuffle, about
+    three times the latency)."""
     names = list(CURSOR_TYPES)
     latest: dict[str, Cursor] = {}
-    for row in spark.query(f"select {', '.join(names)} from {schema}.{CURSOR_LOG}"):
+    for row in spark.query(_registered_cursors_sql(schema)):
         c = Cursor(**dict(zip(names, row, strict=True)))
         have = latest.get(c.table_name)
         if have is None or (c.seq, str(c.extracted_at or "")) > (have.seq, str(have.extracted_at or "")):
@@ -163,10 +176,11 @@ def read_cursors(spark: SparkSQL, schema: str = "raw") -> dict[str, Cursor]:
     return latest
 
 
-def save_cursors(spark: SparkSQL, cursors: list[Cursor], schema: str = "raw") -> None:
+def save_cursors(spark: SparkSQL, cursors: list[Cursor], schema: str = "raw", compact: bool = True) -> None:
     """Append ``cursors`` to the cursor log: one Iceberg commit for the run (an append: a merge keyed by
     table cost three to four times as much over Thrift). Every ``COMPACT_EVERY`` batches of a table the
-    log is rewritten to the latest row per table (one atomic overwrite), so reading it stays small."""
+    log is rewritten to the latest row per table (one atomic overwrite), so reading it stays small;
+    ``compact=False``: the caller compacts (:func:`compaction_due`) once the manifest rows are in."""
     if not cursors:
         return
     names = [f.name for f in fields(Cursor)]
@@ -174,8 +188,12 @@ def save_cursors(spark: SparkSQL, cursors: list[Cursor], schema: str = "raw") ->
         "(" + ", ".join(literal(getattr(c, n), CURSOR_TYPES[n]) for n in names) + ")" for c in cursors
     )
     spark.execute(f"insert into {schema}.{CURSOR_LOG} ({', '.join(names)}) values {rows}")
-    if any(c.seq % COMPACT_EVERY == 0 for c in cursors):
+    if compact and compaction_due(cursors):
         compact_cursor_log(spark, schema)
+
+
+def compaction_due(cursors: list[Cursor]) -> bool:
+    return any(c.seq % COMPACT_EVERY == 0 for c in cursors)
 
 
 def compact_cursor_log(spark: SparkSQL, schema: str = "raw") -> None:
@@ -572,23 +590,28 @@ def tables_of(names: list[str] | None) -> list[ShopTable]:
 
 
 class Aside:
-    """A second Thrift connection and one thread: the run's bookkeeping statements (creating tables, reading
-    the manifest, adding partitions, the history) run on it, in order, while the main connection or the
-    source works. Statements cost round trips and Iceberg commits, hardly any CPU: two at a time halve the
-    wait."""
+    """More Thrift connections, a thread each (``lanes``): the run's bookkeeping statements (creating tables,
+    reading the manifest, adding partitions, the history, the cursors) run on them, in order per lane, while
+    the main connection or the source works. Statements cost round trips and Iceberg commits, hardly any
+    CPU: several at a time shorten the wait."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.sql = SparkSQL(settings)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-aside")
+    def __init__(self, settings: Settings, lanes: int = LANES) -> None:
+        self._lanes = [
+            (SparkSQL(settings), ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"extract-aside-{i}"))
+            for i in range(lanes)
+        ]
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        return self._pool.submit(fn, self.sql, *args)
+    def submit(self, fn: Callable[..., T], *args: Any, lane: int = 0) -> Future[T]:
+        sql, pool = self._lanes[lane]
+        return pool.submit(fn, sql, *args)
 
     def close(self) -> None:
         try:
-            self._pool.shutdown(wait=True)
+            for _, pool in self._lanes:
+                pool.shutdown(wait=True)
         finally:
-            self.sql.close()
+            for sql, _ in self._lanes:
+                sql.close()
 
     def __enter__(self) -> Aside:
         return self
@@ -663,7 +686,7 @@ def run_extraction(
                 wanted = {i.batch_id for i in inputs}
                 return [r for r in manifest_rows.result() if r.batch_id in wanted]
 
-            def ahead(_spark: SparkSQL) -> set[str]:
+            def ahead(_spark: SparkSQL, lane: int) -> set[str]:
                 held = {r.batch_id for r in previous()}
                 parts = [
                     catalog.Partition(
@@ -672,18 +695,30 @@ def run_extraction(
                         i.batch_id,
                         zone.location(zone.partition_path(i.source, lander.ingest_date, i.batch_id)),
                     )
-                    for i in inputs
-                    if i.batch_id not in held
+                    for n, i in enumerate(inputs)
+                    if i.batch_id not in held and n % LANES == lane
                 ]
                 return _add_ahead(_spark, schema, parts)
 
-            added = aside.submit(ahead)
+            # a statement per table: the tables split over the lanes
+            adding = [aside.submit(ahead, lane, lane=lane) for lane in range(LANES)]
+
+            def added() -> set[str]:
+                return set().union(*(f.result() for f in adding))
+
             ends = {p.batch_id: p.end for p in plans if p.batch_id}
 
             def record(records: list[BatchRecord], held: set[str]) -> None:
-                _record_outcomes(spark, aside, schema, records, held)
-                # only then: the cursors of the batches registered as succeeded
-                save_cursors(spark, [ends[r.batch_id] for r in records if r.status == SUCCEEDED], schema)
+                # the cursors of the batches registered as succeeded, at the same time as the manifest:
+                # a cursor row counts only once its batch's manifest row says succeeded (read_cursors)
+                cursors = [ends[r.batch_id] for r in records if r.status == SUCCEEDED]
+                moved = aside.submit(lambda s: save_cursors(s, cursors, schema, compact=False), lane=1)
+                try:
+                    _record_outcomes(spark, aside, schema, records, held)
+                finally:
+                    moved.result()
+                if compaction_due(cursors):  # keeps registered rows only: after the manifest rows
+                    compact_cursor_log(spark, schema)
 
             # force: a batch id landed before is a re-run after a crash; its new content replaces it
             report = lander.land(
@@ -692,7 +727,7 @@ def run_extraction(
                 ensure=False,
                 record_running=False,
                 previous=previous,
-                registered=added.result,
+                registered=added,
                 record=record,
             )
     outcomes = {o.batch_id: o for o in report.outcomes}
