@@ -15,13 +15,15 @@ Per table, in one REPEATABLE READ snapshot of the source (all tables of a run se
    columns the contract does not know, as for files). The batch id ``shop_<table>__<seq>__<cursor start>``
    depends only on the cursor, so a run that crashed after landing and before step 6 re-extracts under the
    same id and the manifest replaces the batch;
-6. only then, the cursors of the batches registered as succeeded move to their end (appended to the log).
+6. the cursors of the batches registered as succeeded move to their end: appended to the log with the
+   manifest rows, they count only once those are in (below).
 
-The Spark statements (round trips and Iceberg commits, little CPU) overlap the rest on a second Thrift
-connection (:class:`Aside`): the tables are checked while the cursors are read, the manifest rows of the batch
-ids are read and the new batches' partitions added while the rows stream, the history is appended while the
-manifest is. The cursor log is appended after all of them: a crash anywhere before leaves the cursors where
-they were.
+The Spark statements (round trips and Iceberg commits, little CPU) overlap the rest on two more
+Thrift connections (:class:`Aside`): the tables are checked while the cursors are read, the manifest rows of
+the batch ids are read and the new batches' partitions added while the rows stream, then the manifest rows,
+the history rows and the cursor rows are appended at once (three commits in parallel). A cursor row counts
+only once the manifest holds its batch as succeeded (:func:`read_cursors`): whichever commit a crash
+interrupts, the cursor has not moved past a batch that is not registered.
 
 The lake's current state of a table: the last row per key in batch id order (the sequence number leads the
 batch id), then ``_row_number``; rows whose ``_op`` is ``delete`` are gone.
@@ -660,9 +662,7 @@ def run_extraction(
     """Extract ``tables`` (see the module docstring) on an open Thrift client and raw zone.
 
     The Spark statements of a run (each a round trip, the writes an Iceberg commit each) overlap with the
-    rest on a second connection (:class:`Aside`): the tables are checked while the cursors are read; the
-    manifest rows of the run's batch ids are read and the new batches' partitions added while the rows
-    stream; the history is appended while the manifest is. The cursors move last, after all of those."""
+    rest on two more connections (:class:`Aside`): see the module docstring."""
     with Aside(spark.settings) as aside:
         # the raw tables of these sources and the manifest (not the whole lake a dbt build needs)
         ensured = aside.submit(_ensure, zone, schema, {t.source for t in tables})
@@ -712,6 +712,9 @@ def run_extraction(
                 # the cursors of the batches registered as succeeded, at the same time as the manifest:
                 # a cursor row counts only once its batch's manifest row says succeeded (read_cursors)
                 cursors = [ends[r.batch_id] for r in records if r.status == SUCCEEDED]
+                merged = [r for r in records if r.batch_id in held]
+                if merged:  # a re-run's batch id: its manifest row already says succeeded, rewrite it first
+                    spark.execute(manifest.merge_sql(schema, merged))
                 moved = aside.submit(lambda s: save_cursors(s, cursors, schema, compact=False), lane=1)
                 try:
                     _record_outcomes(spark, aside, schema, records, held)
@@ -737,11 +740,8 @@ def run_extraction(
 def _record_outcomes(
     spark: SparkSQL, aside: Aside, schema: str, records: list[BatchRecord], held: set[str]
 ) -> None:
-    """The manifest rows (appended; merged for a batch id it holds: a re-run) on the main connection, the
-    history rows at the same time aside: two commits in parallel."""
-    merged = [r for r in records if r.batch_id in held]
-    if merged:
-        spark.execute(manifest.merge_sql(schema, merged))
+    """The new manifest rows (appended; ``held``: ids the manifest holds, merged by the caller) on the main
+    connection, the history rows at the same time aside: two commits in parallel."""
     new = {r.batch_id for r in records} - held
     statements = manifest.insert_statements(schema, records, new)
     later = [aside.submit(lambda s, sql=sql: s.execute(sql)) for sql in statements[1:]]
