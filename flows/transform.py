@@ -98,7 +98,9 @@ def dbt_failure_summary(results: Iterable[Any]) -> list[str]:  # dbt's RunResult
     return lines
 
 
-def run_dbt(args: list[str], target: str | None = None, check: bool = True) -> DbtOutcome:
+def run_dbt(
+    args: list[str], target: str | None = None, check: bool = True, callbacks: Iterable[DbtCallback] = ()
+) -> DbtOutcome:
     """Run dbt in this process; a failed node fails the call (unless not ``check``: the caller judges the
     results, e.g. source freshness)."""
     logger = get_run_logger()
@@ -106,7 +108,7 @@ def run_dbt(args: list[str], target: str | None = None, check: bool = True) -> D
     command = " ".join(args[:2]) if args[0] == "source" else args[0]  # "build", "source freshness"
     label = f"dbt {command}" + (f" --target {target}" if target else "")
     with console.dbt_progress(label) as progress:
-        res = dbt_runner(logger, progress).invoke(dbt_args(args, target))
+        res = dbt_runner(logger, progress, *callbacks).invoke(dbt_args(args, target))
     if res.exception is not None:
         raise LakehouseError(f"dbt {command} could not run: {first_line(str(res.exception))}")
     recorder = history.current()
@@ -146,8 +148,23 @@ def transform(select: str | None = None, unit_tests: bool = False, full: bool = 
     get_run_logger().info("transform: %s", plan.reason)
     if plan.select is not None:
         args += ["--select", *plan.select, "--state", str(changes.state_dir(settings))]
-    changes.forget_build(settings)  # a build that fails or is killed: the next one builds everything
-    outcome = run_dbt(args)
+    if plan.exclude:
+        args += ["--exclude", *plan.exclude]
+    changes.begin_build(settings, plan)  # a build that fails or is killed: the next one resumes it
+    finished: dict[
+        str, str
+    ] = {}  # unique id -> status, as dbt reports each node (a killed build has no results)
+
+    def note(event: Any) -> None:
+        if event.info.name == "NodeFinished":
+            finished[event.data.node_info.unique_id] = str(event.data.run_result.status)
+
+    try:
+        outcome = run_dbt(args, callbacks=[note])
+    except LakehouseError:
+        added = changes.note_failed_build(settings, dict(finished))
+        get_run_logger().info("transform failed: the next build resumes it (%d more nodes done)", added)
+        raise
     outcome.plan = plan.reason
     changes.record_build(settings, plan)
     return outcome

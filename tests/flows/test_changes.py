@@ -76,3 +76,96 @@ def test_no_landing_no_volume_monitor(planned):
     # a table written without batches (a new Iceberg snapshot of the review events) is no landing
     plan = planned(before, {**before, "raw.anomaly_review_events": "snapshot=2"})
     assert plan.select == ["source:reviews.anomaly_review_events+", "state:modified+"]
+
+
+# A failed build resumed: the target's manifest of the failed build (nodes, their data tests) and its results.
+TARGET_NODES = {
+    "model.p.stg_lines": {"name": "stg_lines", "resource_type": "model", "schema": "marts"},
+    "model.p.fct_lines": {"name": "fct_lines", "resource_type": "model", "schema": "marts"},
+    "model.p.mart_sales": {"name": "mart_sales", "resource_type": "model", "schema": "marts"},
+    "test.p.not_null_stg_lines_id": {"name": "not_null_stg_lines_id", "resource_type": "test"},
+    "test.p.unique_fct_lines_id": {"name": "unique_fct_lines_id", "resource_type": "test"},
+}
+TARGET_SOURCES = {
+    f"source.p.{source}.{name}": {"schema": "raw", "identifier": name, "source_name": source, "name": name}
+    for source, name in SOURCES
+}
+CHILD_MAP = {
+    "source.p.raw.order_lines": ["model.p.stg_lines"],
+    "source.p.reviews.anomaly_review_events": ["model.p.mart_sales"],
+    "model.p.stg_lines": ["test.p.not_null_stg_lines_id", "model.p.fct_lines"],
+    "model.p.fct_lines": ["test.p.unique_fct_lines_id", "model.p.mart_sales"],
+}
+
+
+@pytest.fixture
+def failed_build(planned, tmp_path: Path):
+    """A build of a landing that dbt reported failed with ``statuses`` (unique id -> status): how many nodes
+    its failure marked done, and the next plan, with the sources then at ``later`` (default: as they were)."""
+    settings = load_settings({"LAKEHOUSE_DATA_DIR": str(tmp_path)})
+    before = {"raw.order_lines": "batches=3;rows=30;last=x", "raw.anomaly_review_events": "snapshot=1"}
+    now = {**before, "raw.order_lines": "batches=4;rows=40;last=z"}
+
+    def fail(statuses: dict[str, str], later: dict[str, str] | None = None, reported: bool = True,
+             then=lambda: None):  # fmt: skip
+        plan = planned(before, now)
+        changes.begin_build(settings, plan)
+        target = settings.dbt_target_path
+        target.mkdir(parents=True, exist_ok=True)
+        (target / changes.MANIFEST).write_text(
+            json.dumps({"nodes": TARGET_NODES, "sources": TARGET_SOURCES, "child_map": CHILD_MAP})
+        )
+        added = changes.note_failed_build(settings, statuses if reported else {})
+        then()
+        return added, planned(before, later or now)
+
+    return fail
+
+
+def test_a_failed_build_resumes_without_what_it_built_for_good(failed_build):
+    added, plan = failed_build({
+        "model.p.stg_lines": "success", "test.p.not_null_stg_lines_id": "pass",
+        "model.p.fct_lines": "success", "test.p.unique_fct_lines_id": "fail", "model.p.mart_sales": "skipped",
+    })  # fmt: skip
+    # the fact was built but its test failed: built and tested again; the staging model and its test are done
+    assert added == 2
+    assert plan.exclude == ["not_null_stg_lines_id", "stg_lines"]
+    assert plan.select == ["source:raw.order_lines+", "state:modified+", "source:raw._batches+"]
+    assert plan.reason == "resuming the failed build (2 nodes already built)"
+
+
+def test_what_a_new_landing_feeds_is_built_again_the_rest_is_resumed(failed_build):
+    built = {
+        "model.p.stg_lines": "success", "test.p.not_null_stg_lines_id": "pass",
+        "model.p.fct_lines": "success", "test.p.unique_fct_lines_id": "pass", "model.p.mart_sales": "error",
+    }  # fmt: skip
+    before = {"raw.order_lines": "batches=4;rows=40;last=z", "raw.anomaly_review_events": "snapshot=1"}
+    # a new review event since: what it feeds (the mart) was not built anyway; the order-line chain stays done
+    _added, plan = failed_build(built, {**before, "raw.anomaly_review_events": "snapshot=2"})
+    assert plan.exclude == ["fct_lines", "not_null_stg_lines_id", "stg_lines", "unique_fct_lines_id"]
+    assert "source:reviews.anomaly_review_events+" in (plan.select or [])
+    # a new batch of order lines since: its whole chain is built again
+    _added, plan = failed_build(built, {**before, "raw.order_lines": "batches=5;rows=50;last=zz"})
+    assert plan.exclude == []
+    assert plan.select == ["source:raw.order_lines+", "state:modified+", "source:raw._batches+"]
+    assert plan.reason.startswith("the failed build again; changed sources: raw.order_lines")
+
+
+def test_a_killed_process_or_a_changed_project_resumes_nothing(failed_build, monkeypatch):
+    built = {"model.p.stg_lines": "success", "test.p.not_null_stg_lines_id": "pass"}
+    added, plan = failed_build(built, reported=False)  # the process was killed: no node reported
+    assert added == 0 and plan.exclude == []
+    added, plan = failed_build(built)
+    assert added == 2 and plan.exclude == ["not_null_stg_lines_id", "stg_lines"]
+    _added, plan = failed_build(
+        built, then=lambda: monkeypatch.setattr(changes, "project_hash", lambda: "edit")
+    )
+    assert plan.exclude == [] and plan.select is not None
+
+
+def test_a_successful_build_ends_the_retry(failed_build, tmp_path: Path):
+    settings = load_settings({"LAKEHOUSE_DATA_DIR": str(tmp_path)})
+    _added, plan = failed_build({"model.p.stg_lines": "success"})
+    assert (changes.state_dir(settings) / changes.RETRY).is_file()
+    changes.record_build(settings, plan)
+    assert not (changes.state_dir(settings) / changes.RETRY).is_file()

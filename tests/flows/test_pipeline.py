@@ -3,12 +3,12 @@
 One small dataset, run in this order (each test builds on the state the previous one left):
 1. a full run: the reference state of lake and gold, and the run's artifact; the daily recovery (with dbt's
    unit tests) and the anomaly re-run leave it unchanged;
-2. the Spark Thrift Server killed in the middle of `dbt build`, then a fresh run: the same state as the
-   reference, and a concurrent run meanwhile is refused;
+2. the Spark Thrift Server killed in the middle of `dbt build`, then a fresh run resumes it: the same state as
+   the reference, and a concurrent run meanwhile is refused;
 3. a failing dbt test: the run stops before the export and gold keeps its state;
 4. PostgreSQL killed in the middle of the export, then a fresh run: the same state as the reference;
-5. builds of what changed: after the failed build of 3 everything, then nothing when nothing landed, then a
-   batch of order lines alone (the clickstream models are not rebuilt), then master data alone (the
+5. builds of what changed: the failed build of 3 resumed where it stopped, then nothing when nothing landed,
+   then a batch of order lines alone (the clickstream models are not rebuilt), then master data alone (the
    quarantine is re-checked);
 6. the scheduled deployments `master-data-daily` and `order-lines-2h`, each flow run with its deployment's
    parameters: the next simulated day of master data, then the next two hourly order-line batches.
@@ -17,6 +17,7 @@ One small dataset, run in this order (each test builds on the state the previous
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -130,6 +131,19 @@ def test_1b_detect_and_alert_reruns_only_the_anomaly_part(lake, prefect_harness)
     assert lake_state(lake) == STATE["lake"] and gold_totals(lake.gold_url) == STATE["gold"]
 
 
+def _results(lake) -> dict[str, str]:
+    """Name -> status of the nodes of the last dbt build (dbt's run_results.json)."""
+    import json
+
+    results = json.loads((lake.dbt_target_path / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: r["status"] for r in results}
+
+
+def _built_nodes(lake) -> set[str]:
+    """Names of the nodes the last dbt build ran."""
+    return set(_results(lake))
+
+
 def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harness):
     from flows.pipeline import pipeline
 
@@ -137,12 +151,12 @@ def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harn
     dbt_log = lake.dbt_log_path / "dbt.log"
     offset = dbt_log.stat().st_size if dbt_log.exists() else 0
 
-    def building() -> bool:  # dbt has started materialising models in this run
+    def building() -> bool:  # dbt has started merging into the fact, most of the graph behind it
         if not dbt_log.exists():
             return False
         with dbt_log.open("rb") as fh:
             fh.seek(offset)
-            return b"START sql incremental model" in fh.read()
+            return b"START sql incremental model marts.fct_order_lines " in fh.read()
 
     def kill_java() -> None:
         proc = thrift.process()
@@ -157,6 +171,13 @@ def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harn
         watcher.stop()
     assert watcher.fired, "the build finished before the Thrift server could be killed"
     assert thrift.process() is None or not thrift.process().is_running()
+    # dbt's own log of the killed build (a build whose connection dies writes no run_results.json): what it
+    # had built before the kill
+    with dbt_log.open("rb") as fh:
+        fh.seek(offset)
+        killed_log = fh.read().decode(errors="replace")
+    done_before_kill = set(re.findall(r"\d+ of \d+ OK created sql \w+ model \w+\.(\w+)", killed_log))
+    assert len(done_before_kill) > 40, killed_log[-3000:]  # models
 
     # a fresh run in another process restarts the services; a concurrent run meanwhile is refused
     env = {**os.environ}
@@ -174,6 +195,10 @@ def test_2_thrift_killed_mid_build_then_a_fresh_run_converges(lake, prefect_harn
     out, _ = fresh.communicate(timeout=1800)
     assert fresh.returncode == 0, out[-4000:]
 
+    # the fresh run resumed the killed build: the fact again, not most of what was built before the kill
+    resumed = _built_nodes(lake)
+    assert "fct_order_lines" in resumed
+    assert len(done_before_kill - resumed) > len(done_before_kill) / 2, sorted(done_before_kill & resumed)
     assert lake_state(lake) == STATE["lake"]
     assert gold_totals(lake.gold_url) == STATE["gold"]
 
@@ -195,6 +220,7 @@ def test_3_failing_dbt_test_stops_before_export_and_keeps_gold(lake, prefect_har
     try:
         with pytest.raises(LakehouseError, match="snap_currencies_one_current_row_per_currency"):
             recovery_run()
+        STATE["failed_build_passed"] = {name for name, status in _results(lake).items() if status == "pass"}
         assert gold_totals(lake.gold_url) == gold_before
         with psycopg.connect(lake.gold_url) as conn:
             assert conn.execute("select count(*) from gold_marts.dim_currency").fetchone() == exported_at
@@ -247,24 +273,18 @@ def test_4_postgres_killed_mid_export_then_a_fresh_run_converges(lake, prefect_h
     assert leftovers == (0,)
 
 
-def _built_nodes(lake) -> set[str]:
-    """Names of the nodes the last dbt build ran (dbt's run_results.json)."""
-    import json
-
-    results = json.loads((lake.dbt_target_path / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[2] for r in results}
-
-
 def _transform_step(report) -> str:
     return {name: result for name, result, _sec in report.steps}["transform (dbt build)"]
 
 
-def test_5a_after_a_failed_build_everything_is_built_then_nothing_when_nothing_landed(lake, prefect_harness):
+def test_5a_a_failed_build_is_resumed_then_nothing_is_built_when_nothing_landed(lake, prefect_harness):
     from flows.pipeline import refresh_run
 
-    report = refresh_run()  # test 3's build failed: its state was forgotten
-    assert "nothing to build" not in _transform_step(report)
-    assert {"fct_order_lines", "fct_events", "dim_products"} <= _built_nodes(lake)
+    report = refresh_run()  # test 3's build failed on a snapshot's test: resumed from there
+    assert "resuming the failed build" in _transform_step(report), _transform_step(report)
+    built = _built_nodes(lake)
+    assert {"snap_currencies_one_current_row_per_currency", "fct_order_lines", "dim_currency"} <= built
+    assert STATE["failed_build_passed"] and not STATE["failed_build_passed"] & built  # tests passed before
     assert lake_state(lake) == STATE["lake"] and gold_totals(lake.gold_url) == STATE["gold"]
 
     report = refresh_run()
