@@ -70,9 +70,9 @@ matched as (
             sessions_with_client.ip_address = requests.remote_addr
             and sessions_with_client.user_agent = requests.user_agent
             and requests.request_ts
-            >= sessions_with_client.session_start_ts - make_interval(0, 0, 0, 0, 0, 0, {{ skew_s }})
+            >= sessions_with_client.session_start_ts - interval {{ skew_s }} seconds
             and requests.request_ts
-            <= sessions_with_client.session_end_ts + make_interval(0, 0, 0, 0, 0, 0, {{ skew_s }})
+            <= sessions_with_client.session_end_ts + interval {{ skew_s }} seconds
 
 ),
 
