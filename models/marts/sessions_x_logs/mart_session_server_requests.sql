@@ -4,7 +4,8 @@
     of 60 seconds each side (var access_log_session_skew_s), so a funnel drop can be traced to the errors the
     visitor saw. A full table (the clickstream funnel marts are tables); sessions with no request keep a row.
 -#}
-{%- set skew_s = var('access_log_session_skew_s', 60) %}
+{{ config(meta={'gold': true}) }}
+{%- set skew_s = var('access_log_session_skew_s') %}
 with
 
 sessions as (
@@ -40,6 +41,7 @@ sessions_with_client as (
 
     select
         sessions.session_key,
+        sessions.session_id,
         sessions.session_date,
         sessions.session_start_ts,
         sessions.session_end_ts,
@@ -93,6 +95,7 @@ final as (
 
     select
         sessions_with_client.session_key,
+        sessions_with_client.session_id,
         sessions_with_client.session_date,
         sessions_with_client.session_start_ts,
         sessions_with_client.session_end_ts,
