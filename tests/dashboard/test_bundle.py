@@ -153,6 +153,10 @@ def test_the_site_health_dashboard_has_the_issues_charts_on_the_access_log_views
         "Error rate over time": {"site_traffic_per_minute"},
         "Bytes served": {"site_traffic_per_minute"},
         "p95 latency by endpoint group": {"endpoint_latency"},
+        "Top 404s": {"top_404s"},
+        "Crawler, scanner and human traffic": {"crawler_traffic"},
+        "Incident windows": {"site_incidents"},
+        "Sessions that saw a 5xx by funnel stage": {"session_server_requests"},
     }
     assert_charts_show_their_datasets_fields(site, charts, datasets)
     assert_datasets_are_the_contracts(set().union(*read.values()), datasets, "_gold__site_health.yml")
