@@ -150,8 +150,9 @@ def main() -> None:
             sql = compiled_model(settings)
             query = (
                 "select count(*), count(log_format), sum(status_code), sum(response_bytes), "
-                "sum(unix_seconds(request_ts)), sum(octet_length(user_agent)), sum(octet_length(request_target)), "
-                "sum(octet_length(remote_addr)), sum(coalesce(upstream_time_s, 0)), sum(size(invalid_reasons)), "
+                "sum(unix_seconds(request_ts)), sum(octet_length(user_agent)), "
+                "sum(octet_length(request_target)), sum(octet_length(remote_addr)), "
+                "sum(coalesce(upstream_time_s, 0)), sum(size(invalid_reasons)), "
                 "count(http_method), count(referer) "
                 f"from ({sql}) as parsed"
             )

@@ -60,9 +60,7 @@ _DATED = re.compile(r"-\d{8}(\d{2})?$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 FIELDS = LOG_FIELDS  # what a format may capture: nginx's variable names (Apache: %h %l %u %t "%r" %>s %b...)
 PARSED_COLUMNS = ("log_format", *FIELDS)
-SCHEMA = pa.schema(
-    [pa.field(c, pa.string()) for c in ("server", "line", "line_base64", *PARSED_COLUMNS)]
-)
+SCHEMA = pa.schema([pa.field(c, pa.string()) for c in ("server", "line", "line_base64", *PARSED_COLUMNS)])
 FORMATS_FILE = Path(__file__).resolve().parent / "access_log_formats.yml"
 ONE_PASS_GROUPS = 4  # RE2 uses its one-pass matcher for at most this many groups (kMaxOnePassCapture 5 - 1)
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")

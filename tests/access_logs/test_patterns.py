@@ -65,7 +65,8 @@ def test_a_field_the_format_does_not_have_is_null() -> None:
 def test_invalid_utf8_and_crlf_lines_still_parse() -> None:
     raw = [
         b'81.2.69.160 - - [01/Mar/2026:10:00:00 +0000] "GET /product/caf\xe9 HTTP/1.1" 200 5 "-" "'
-        + CHROME.encode(),
+        + CHROME.encode()
+        + b'"',
         b'81.2.69.160 - - [01/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5.0" 0.010 0.009\r',
         b'81.2.69.160 - - [01/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "\xff\xfecurl"',
     ]
