@@ -31,6 +31,7 @@ from lakehouse.gold import gold_totals
 from lakehouse.platform.errors import LakehouseError
 from lakehouse.platform.settings import REPO_ROOT
 from lakehouse.platform.sql import SparkSQL
+from tests.access_logs.oracle import count_file
 from tests.support.reference import REFERENCE_SIZES, lake_state
 
 pytestmark = pytest.mark.integration
@@ -66,7 +67,8 @@ def test_1_full_run_builds_lake_and_gold(lake, reference_run):
     report = reference_run.report
     steps = {name: result for name, result, _sec in report.steps}
     assert set(steps) == {
-        "services up", "ingest", "shop simulate", "shop extract", "enrich lookups", "pull anomaly reviews",
+        "services up", "ingest", "ingest access logs", "shop simulate", "shop extract", "enrich lookups",
+        "pull anomaly reviews",
         "source freshness",
         "transform (dbt build)",
         "export gold", "publish anomalies for review", "gold BI layer (dbt build --target gold)",
@@ -89,6 +91,16 @@ def test_1_full_run_builds_lake_and_gold(lake, reference_run):
 
     fact = reference_run.lake["fact"]
     assert fact[0] == fact[2] > 0  # no duplicate order-line keys
+    # a day of the demo's access logs landed and reached gold: every request line of the files, per the
+    # tests' own reader of the formats (tests/access_logs/oracle.py)
+    logs = sorted((lake.data_dir / "landing" / f"demo-{SMALL['seed']}-access-logs").rglob("access.log*"))
+    expected = [count_file(f) for f in logs]
+    assert len(logs) == 3 and steps["ingest access logs"].startswith("3 batches landed")
+    with psycopg.connect(lake.gold_url) as conn:
+        requests = conn.execute("select sum(requests) from gold.site_traffic_per_minute").fetchone()[0]
+        timed = conn.execute("select sum(timed_requests) from gold.endpoint_latency").fetchone()[0]
+    assert requests == sum(c.parsed for c in expected) > 0
+    assert timed == sum(1 for c in expected for r in c.parsed_rows if r["request_time"] is not None) > 0
     assert reference_run.gold, "nothing was exported to gold"
     # the stories below start from the reference state: nothing run since may have changed it
     STATE["lake"], STATE["gold"] = reference_run.lake, reference_run.gold
