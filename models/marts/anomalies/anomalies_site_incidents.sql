@@ -81,13 +81,13 @@ baseline_observations as (
         served.judged_minute,
         judged_minutes.error_rate
     from judged_minutes
-    lateral view explode(
-        sequence(
-            judged_minutes.request_minute + interval 1 minute,
-            judged_minutes.request_minute + interval {{ baseline_minutes }} minutes,
-            interval 1 minute
-        )
-    ) served as judged_minute
+        lateral view explode(
+            sequence(
+                judged_minutes.request_minute + interval 1 minute,
+                judged_minutes.request_minute + interval {{ baseline_minutes }} minutes,
+                interval 1 minute
+            )
+        ) served as judged_minute
     where judged_minutes.error_rate <= {{ floor_rate }}
 
 ),
@@ -208,8 +208,8 @@ windows as (
     from closed_windows
     inner join per_minute
         on
-            per_minute.request_minute >= closed_windows.incident_start
-            and per_minute.request_minute <= closed_windows.incident_end
+            closed_windows.incident_start <= per_minute.request_minute
+            and closed_windows.incident_end >= per_minute.request_minute
     group by
         closed_windows.incident_start,
         closed_windows.incident_end,
