@@ -15,6 +15,7 @@ One build per module (about 3 days x 500 sessions); the tests read it.
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,12 +40,12 @@ from lakehouse.anomalies import reviews
 from lakehouse.anomalies.registry import BY_NAME
 from lakehouse.platform.sql import SparkSQL
 from tests.access_logs.oracle import count_file
-from tests.support.warehouse import reset_lake, run_dbt
+from tests.support.warehouse import LAKE_SCHEMAS, run_dbt
 
 pytestmark = pytest.mark.integration
 
 CONFIG = GeneratorConfig(seed=5, days=3, products=40, customers=80, sessions_per_day=500)
-LOGS = LogConfig(incident_minutes=45, scanners_per_day=6)
+LOGS = LogConfig(incident_minutes=120, scanners_per_day=6)  # long enough for a checkout session to meet it
 SCANNER_TOOLS = ("zgrab", "nuclei", "masscan", "nmap", "sqlmap", "nikto", "scanner")  # README: Access logs
 SKEW = timedelta(seconds=60)  # var access_log_session_skew_s
 MARTS = {
@@ -108,9 +109,11 @@ def built(lake, tmp_path_factory) -> Built:
         events += day_events
     log_files = generate_access_logs(CONFIG, root / "logs", LOGS, world=world)
     with SparkSQL(lake) as spark:
-        reset_lake(spark)
-        spark.execute("drop database if exists enrich cascade")
-        lander = Lander(spark, RawZone(default_raw_uri(lake)), ingest_date="2024-01-05", progress=False)
+        zone = RawZone(default_raw_uri(lake))  # the lake's own raw zone: pytest's tmp folders come and go
+        for schema in (*LAKE_SCHEMAS, "enrich"):
+            spark.execute(f"drop database if exists {schema} cascade")
+        shutil.rmtree(zone.root, ignore_errors=True)
+        lander = Lander(spark, zone, ingest_date="2024-01-05", progress=False)
         report = lander.land(
             file_inputs([str(root / "src")]) + log_inputs([str(root / "logs")], include_live=True)
         )

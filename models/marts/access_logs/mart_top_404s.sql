@@ -46,7 +46,7 @@ ranked as (
         distinct_clients,
         is_probe_path,
         row_number() over (
-            partition by request_date order by not_found_requests desc, url_path
+            partition by request_date order by not_found_requests desc, url_path asc
         ) as rank_in_day
     from per_path
 

@@ -3,16 +3,19 @@
     is above the anomaly rule's threshold, one row per window (anomaly type site_incident).
 
     - A minute is judged when it had at least site_incident_min_requests requests.
-    - Its baseline is the judged minutes of the site_incident_baseline_minutes before it that were not
-      failing themselves (error rate at most site_incident_min_error_rate): an incident does not become its
-      own normal, as the other detectors leave their open flags out of their baselines. A baseline of fewer
-      than anomaly_min_observations minutes is not scored.
+    - Its baseline is the last site_incident_baseline_minutes judged minutes before it that were not failing
+      themselves (error rate at most site_incident_min_error_rate): an incident does not become its own
+      normal (as the other detectors leave their open flags out of their baselines), and a long incident
+      keeps the baseline of the healthy hour before it. A baseline of fewer than anomaly_min_observations
+      minutes is not scored.
     - The rule is the project's (macros/anomalies/anomaly_rules.sql): flagged when the error rate is above
       median + k * stddev of the baseline, and above the floor site_incident_min_error_rate. A healthy site
       has no 5xx at all (a zero stddev): the floor is then the threshold, instead of never scoring.
-    - Flagged minutes at most site_incident_max_gap_minutes apart (minutes not flagged or not judged in
-      between) make one window; a window is written once it is closed, i.e. the logs run on past its last
-      minute by more than the gap. incident_end is the start of its last flagged minute.
+    - Flagged minutes make one window until site_incident_recovery_minutes judged minutes at or below the
+      threshold come between two of them (a recovery), or they are more than site_incident_max_gap_minutes
+      apart: quiet minutes (too few requests to judge, or no page or API call to fail) inside an incident do
+      not split it. A window is written once it is closed, i.e. the logs run on past its last minute by more
+      than the gap. incident_end is the start of its last flagged minute.
 
     Incremental merge on anomaly_id (hash of the type and the window's first minute), as the other anomaly
     marts: a flag is written once with what it was judged on and its review status is never reset.
@@ -68,32 +71,48 @@ judged_minutes as (
         request_minute,
         requests,
         server_errors,
-        cast(server_errors / requests as double) as error_rate
+        cast(server_errors / requests as double) as error_rate,
+        server_errors / requests <= {{ floor_rate }} as is_healthy
     from per_minute
     where requests >= {{ var('site_incident_min_requests') }}
 
 ),
 
--- each healthy judged minute is an observation of the baselines of the minutes after it
+-- healthy minutes numbered in time order; each judged minute knows how many came before it
+judged_minutes_numbered as (
+
+    select
+        request_minute,
+        error_rate,
+        is_healthy,
+        coalesce(
+            count_if(is_healthy) over (order by request_minute rows between unbounded preceding and 1 preceding),
+            0
+        ) as healthy_minutes_before
+    from judged_minutes
+
+),
+
+-- each healthy minute is an observation of the baselines of the judged minutes that have it among the
+-- last site_incident_baseline_minutes healthy minutes before them
 baseline_observations as (
 
     select
-        served.judged_minute,
-        judged_minutes.error_rate
-    from judged_minutes
-    lateral view explode(
-        sequence(
-            judged_minutes.request_minute + interval 1 minute,
-            judged_minutes.request_minute + interval {{ baseline_minutes }} minutes,
-            interval 1 minute
-        )
-    ) served as judged_minute
-    where judged_minutes.error_rate <= {{ floor_rate }}
+        judged_minutes_numbered.error_rate,
+        served.served_position as healthy_minutes_before
+    from judged_minutes_numbered
+        lateral view explode(
+            sequence(
+                judged_minutes_numbered.healthy_minutes_before + 1,
+                judged_minutes_numbered.healthy_minutes_before + {{ baseline_minutes }}
+            )
+        ) served as served_position
+    where judged_minutes_numbered.is_healthy
 
 ),
 
 baselines as (
-    {{ anomaly_baseline_stats('baseline_observations', 'judged_minute', 'error_rate') }}
+    {{ anomaly_baseline_stats('baseline_observations', 'healthy_minutes_before', 'error_rate') }}
 ),
 
 minutes_scored as (
@@ -116,24 +135,42 @@ minutes_scored as (
             'judged_minutes.error_rate', 'baselines.baseline_mean', 'baselines.baseline_stddev'
         ) }} as z_score
     from judged_minutes
+    inner join judged_minutes_numbered
+        on judged_minutes.request_minute = judged_minutes_numbered.request_minute
     inner join baselines
-        on judged_minutes.request_minute = baselines.judged_minute
+        on judged_minutes_numbered.healthy_minutes_before = baselines.healthy_minutes_before
     where baselines.observation_count >= {{ var('anomaly_min_observations') }}
 
 ),
 
+minutes_judged as (
+
+    select
+        *,
+        error_rate > threshold_error_rate as is_flagged,
+        sum(case when error_rate > threshold_error_rate then 0 else 1 end) over (
+            order by request_minute rows between unbounded preceding and current row
+        ) as healthy_minutes_so_far
+    from minutes_scored
+
+),
+
+-- a window goes on while the flagged minutes are at most max_gap minutes apart with fewer than
+-- site_incident_recovery_minutes judged healthy minutes between them
 flagged_minutes as (
 
     select
         *,
         case
             when lag(request_minute) over (order by request_minute)
-                >= request_minute - interval {{ max_gap + 1 }} minutes
+                >= request_minute - interval {{ max_gap }} minutes
+                and healthy_minutes_so_far - lag(healthy_minutes_so_far) over (order by request_minute)
+                < {{ var('site_incident_recovery_minutes') }}
                 then 0
             else 1
         end as starts_window
-    from minutes_scored
-    where error_rate > threshold_error_rate
+    from minutes_judged
+    where is_flagged
 
 ),
 
@@ -208,8 +245,8 @@ windows as (
     from closed_windows
     inner join per_minute
         on
-            per_minute.request_minute >= closed_windows.incident_start
-            and per_minute.request_minute <= closed_windows.incident_end
+            closed_windows.incident_start <= per_minute.request_minute
+            and closed_windows.incident_end >= per_minute.request_minute
     group by
         closed_windows.incident_start,
         closed_windows.incident_end,
