@@ -71,12 +71,12 @@ SHOP_NEVER_EMPTY = {
 }  # fmt: skip
 
 
-# site health charts the reference run's day of access logs fills (the incident day: 5xx, 404s, scanners,
-# crawlers, timed requests on the nginx servers, and the day's clickstream sessions)
+# site health charts the reference run's day of access logs fills (the incident day: 5xx and its incident
+# window, 404s, scanners, crawlers, timed requests on the nginx servers, and the day's clickstream sessions)
 SITE_HEALTH_NEVER_EMPTY = {
     "Requests", "Requests per minute by status class", "Error rate over time", "Bytes served",
     "p95 latency by endpoint group", "Top 404s", "Crawler, scanner and human traffic",
-    "Sessions that saw a 5xx by funnel stage",
+    "Sessions that saw a 5xx by funnel stage", "Incident windows",
 }  # fmt: skip
 
 
