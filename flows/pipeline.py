@@ -24,6 +24,7 @@ from flows.ingest import (
     enrich_lookups,
     extract_shop,
     import_files,
+    ingest_access_logs,
     ingest_demo,
     ingest_master_data,
     ingest_order_lines,
@@ -131,11 +132,17 @@ def pipeline(
     wait_for_lock_seconds: float = 0,
     full: bool = False,
 ) -> RunReport:
-    """One full run: services up, ingest the demo dataset, the demo shop database (its first
-    ``shop_days`` simulated days) extracted, dbt build, export to gold."""
+    """One full run: services up, ingest the demo dataset and a day of its web servers' access logs, the
+    demo shop database (its first ``shop_days`` simulated days) extracted, dbt build, export to gold."""
     with _pipeline_run("Lakehouse pipeline run", wait_for_lock_seconds) as run:
         run.step(
             "ingest", lambda: ingest_demo(
+                seed=seed, days=days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,
+                products=products, customers=customers,
+            ), _landed,
+        )  # fmt: skip
+        run.step(
+            "ingest access logs", lambda: ingest_access_logs(
                 seed=seed, days=days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,
                 products=products, customers=customers,
             ), _landed,

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 EXTRA_COLUMN = "_extra"
+# the fields an access-log format may capture (nginx's variable names; ingestion/logs.py parses at landing)
+LOG_FIELDS = (
+    "remote_addr", "ident", "remote_user", "time_local", "request", "status", "body_bytes_sent",
+    "http_referer", "http_user_agent", "request_time", "upstream_response_time",
+)  # fmt: skip
 LINEAGE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("_batch_id", pa.string()),
     pa.field("_source_file", pa.string()),
@@ -126,9 +131,11 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "access_logs",
-            ("server", "line", "line_base64"),
+            # the line unchanged, then what the landing's parse read from it (ingestion/logs.py)
+            ("server", "line", "line_base64", "log_format", *LOG_FIELDS),
             ("line",),
-            "Web server access logs: one row per line, unchanged (ingestion/logs.py; parsed in staging).",
+            "Web server access logs: one row per line, unchanged, and its fields as the format's pattern "
+            "captured them (ingestion/logs.py; typed in staging).",
         ),
     )
 }

@@ -412,13 +412,18 @@ def _file_names(server: Server, days: list[date], live: bool) -> Iterator[tuple[
 
 
 def generate_access_logs(
-    config: GeneratorConfig, out: Path, log_config: LogConfig | None = None, world: World | None = None
+    config: GeneratorConfig,
+    out: Path,
+    log_config: LogConfig | None = None,
+    world: World | None = None,
+    only_days: list[int] | None = None,
 ) -> list[Path]:
-    """Write every server's log files of the simulated period under ``out/<server>/``; return them."""
+    """Write every server's log files of the simulated period (or of its ``only_days``, 0-based: the same
+    lines as in the whole period's files) under ``out/<server>/``; return them."""
     cfg = log_config or LogConfig()
     world = world or build_world(config)
     by_server: dict[str, dict[date, list[bytes]]] = {s.name: {} for s in cfg.servers}
-    for d in range(config.days):
+    for d in range(config.days) if only_days is None else only_days:
         for log in day_logs(world, d, cfg):
             by_server[log.server.name][log.day] = log.lines
     written = []

@@ -65,5 +65,21 @@ ANOMALY_TYPES: tuple[AnomalyType, ...] = (
         gold_view="volume_anomalies",
         severity="deviation_factor",
     ),
+    AnomalyType(
+        name="site_incident",
+        mart="anomalies_site_incidents",
+        title="Site incidents: minutes of unusual server-error rate",
+        columns=(
+            ("incident_start", "start"),
+            ("incident_end", "end"),
+            ("minutes", "minutes"),
+            ("requests", "requests"),
+            ("server_errors", "5xx"),
+            ("peak_error_rate", "peak error rate"),
+            ("threshold_error_rate", "threshold"),
+        ),
+        gold_view="site_incidents",
+        severity="peak_error_rate",
+    ),
 )
 BY_NAME = {t.name: t for t in ANOMALY_TYPES}

@@ -3,7 +3,7 @@
     case
         when {{ method }} is null then 'bad_request'
         when {{ path }} = '/health' then 'health_check'
-        when {{ path }} rlike '(^/(wp-|wordpress|phpmyadmin|cgi-bin|xmlrpc|server-status))|(/\\.(env|git|aws|ht))'
+        when {{ path }} rlike '(^/(wp-|wordpress|phpmyadmin|cgi-bin|xmlrpc|server-status|config\\.json$))|(/\\.(env|git|aws|ht))'
             then 'probe'
         when {{ path }} like '/static/%' or {{ path }} in ('/favicon.ico', '/robots.txt') then 'static'
         when {{ path }} like '/api/cart%' then 'api_cart'

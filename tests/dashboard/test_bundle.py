@@ -13,6 +13,7 @@ from lakehouse.dashboard import (
     HEALTH_DASHBOARD_SLUG,
     MASKED_PASSWORD,
     SHOP_DASHBOARD_SLUG,
+    SITE_HEALTH_DASHBOARD_SLUG,
 )
 from lakehouse.platform.settings import REPO_ROOT
 
@@ -126,14 +127,39 @@ def test_the_shop_dashboard_has_the_issues_charts_on_the_shop_marts():
         "Lead funnel by origin": {"shop_lead_funnel"},
     }
     assert_charts_show_their_datasets_fields(shop, charts, datasets)
-    # a dataset's columns are its view's contract, name and type
-    models = yaml.safe_load((GOLD_MODELS / "_gold__shop.yml").read_text())["models"]
+    assert_datasets_are_the_contracts(set().union(*read.values()), datasets, "_gold__shop.yml")
+
+
+def assert_datasets_are_the_contracts(views: set[str], datasets: dict, contracts_file: str) -> None:
+    """A dataset's columns are its view's contract, name and type."""
+    models = yaml.safe_load((GOLD_MODELS / contracts_file).read_text())["models"]
     contracts = {m["name"]: m for m in models}
-    for view in set().union(*read.values()):
+    for view in views:
         (dataset,) = [d for d in datasets.values() if d["table_name"] == view and not d["sql"]]
         assert {c["column_name"]: c["type"] for c in dataset["columns"]} == {
             c["name"]: c["data_type"].upper() for c in contracts[view]["columns"]
         }, view
+
+
+def test_the_site_health_dashboard_has_the_issues_charts_on_the_access_log_views():
+    """Issue 24's site health dashboard: one chart per question, each on its gold view."""
+    charts = {c["uuid"]: c for c in load("charts")}
+    datasets = {d["uuid"]: d for d in load("datasets")}
+    site = placed_charts(dashboard(SITE_HEALTH_DASHBOARD_SLUG))
+    read = {name: views_read([datasets[charts[uuid]["dataset_uuid"]]]) for uuid, name in site.items()}
+    assert read == {
+        "Requests": {"site_traffic_per_minute"},
+        "Requests per minute by status class": {"site_traffic_per_minute"},
+        "Error rate over time": {"site_traffic_per_minute"},
+        "Bytes served": {"site_traffic_per_minute"},
+        "p95 latency by endpoint group": {"endpoint_latency"},
+        "Top 404s": {"top_404s"},
+        "Crawler, scanner and human traffic": {"crawler_traffic"},
+        "Incident windows": {"site_incidents"},
+        "Sessions that saw a 5xx by funnel stage": {"session_server_requests"},
+    }
+    assert_charts_show_their_datasets_fields(site, charts, datasets)
+    assert_datasets_are_the_contracts(set().union(*read.values()), datasets, "_gold__site_health.yml")
 
 
 def test_dbt_exposures_point_at_the_dashboards_and_cover_what_they_read():

@@ -1,6 +1,7 @@
-"""The dashboards in a real browser, after a pipeline run: every chart of the three renders, none fails, the
+"""The dashboards in a real browser, after a pipeline run: every chart of the four renders, none fails, the
 total revenue shown is the one gold gives, the latest run on "Pipeline health" is gold's latest run, the shop
-orders shown are the shop database's own count; a renamed
+orders shown are the shop database's own count, the requests on "Site health" are the request lines of the
+log files the run landed, counted by the test; a renamed
 column fails the check with the chart's name; `up` is idempotent and `down` leaves nothing behind.
 """
 
@@ -23,8 +24,11 @@ from lakehouse.dashboard import (
     HEALTH_DASHBOARD_SLUG,
     HOST,
     SHOP_DASHBOARD_SLUG,
+    SITE_HEALTH_DASHBOARD_SLUG,
     Superset,
 )
+from lakehouse.platform.sql import SparkSQL
+from tests.access_logs.oracle import count_file
 from tests.support.browser import check_dashboard
 
 pytestmark = pytest.mark.integration
@@ -46,6 +50,7 @@ def charts_of(slug: str) -> set[str]:
 CHARTS = charts_of(DASHBOARD_SLUG)
 HEALTH_CHARTS = charts_of(HEALTH_DASHBOARD_SLUG)
 SHOP_CHARTS = charts_of(SHOP_DASHBOARD_SLUG)
+SITE_HEALTH_CHARTS = charts_of(SITE_HEALTH_DASHBOARD_SLUG)
 # charts on views any pipeline run fills (the anomaly charts are empty until detection has history)
 NEVER_EMPTY = {
     "Total revenue", "Sales per region", "Revenue by geography over time", "Top 20 products by quantity",
@@ -63,6 +68,15 @@ SHOP_NEVER_EMPTY = {
     "Shop orders", "Shop orders by status", "On-time delivery by customer state", "Top sellers by GMV",
     "Payments mix by month", "Inventory health", "Campaign spend and ROAS by channel",
     "Lead funnel by origin",
+}  # fmt: skip
+
+
+# site health charts the reference run's day of access logs fills (the incident day: 5xx and its incident
+# window, 404s, scanners, crawlers, timed requests on the nginx servers, and the day's clickstream sessions)
+SITE_HEALTH_NEVER_EMPTY = {
+    "Requests", "Requests per minute by status class", "Error rate over time", "Bytes served",
+    "p95 latency by endpoint group", "Top 404s", "Crawler, scanner and human traffic",
+    "Sessions that saw a 5xx by funnel stage", "Incident windows",
 }  # fmt: skip
 
 
@@ -142,6 +156,32 @@ def test_every_shop_chart_renders_and_the_orders_are_the_source_databases(supers
     shown = re.search(r"[\d,]+", result.charts["Shop orders"].text)
     assert shown, f"no number in the Shop orders chart: {result.charts['Shop orders'].text!r}"
     assert int(shown.group().replace(",", "")) == orders
+
+
+def landed_log_files(settings) -> list[Path]:
+    """The access-log files the pipeline run landed, as its manifest names them."""
+    with SparkSQL(settings) as spark:
+        rows = spark.query(
+            "select file from raw._batches where source = 'access_logs' and status = 'succeeded'"
+        )
+    return sorted(Path(file.removeprefix("file://")) for (file,) in rows)
+
+
+def test_every_site_health_chart_renders_and_the_requests_are_the_log_files(superset: Superset):
+    files = landed_log_files(superset.s)
+    assert files, "the reference run landed no access logs (flows/pipeline.py lands a day of them)"
+    # the request lines of those files, read by the tests' own reader of the formats (not by the models)
+    requests = sum(count_file(f).parsed for f in files)
+    assert requests > 0
+
+    screenshot = superset.home / "site-health.png"
+    result = check(superset, screenshot, SITE_HEALTH_DASHBOARD_SLUG)
+
+    assert_all_rendered(result, SITE_HEALTH_CHARTS, SITE_HEALTH_NEVER_EMPTY)
+    assert screenshot.stat().st_size > 10_000
+    shown = re.search(r"[\d,]+", result.charts["Requests"].text)
+    assert shown, f"no number in the Requests chart: {result.charts['Requests'].text!r}"
+    assert int(shown.group().replace(",", "")) == requests
 
 
 def test_a_renamed_column_fails_the_check_with_the_charts_name(superset: Superset):

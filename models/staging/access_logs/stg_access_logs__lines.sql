@@ -1,8 +1,9 @@
 {#-
-    One row per landed access-log line: the line parsed by the first format of the var `access_log_formats`
-    that matches it whole (macros/parsing/access_logs.sql), typed; every reason it cannot be used listed in
-    invalid_reasons. Nothing is filtered: a line that does not parse is here with its reasons and goes to the
-    quarantine (int_access_logs__lines_to_process decides).
+    One row per landed access-log line, typed: the landing parsed it (ingestion/logs.py, the first format of
+    ingestion/access_log_formats.yml that matches it whole: log_format and the fields as strings, null when
+    none matched); here the fields are cast (macros/parsing/access_logs.sql) and every reason a line cannot be
+    used is listed in invalid_reasons. Nothing is filtered: a line that does not parse is here with its
+    reasons and goes to the quarantine (int_access_logs__lines_to_process decides).
 -#}
 with
 
@@ -12,13 +13,16 @@ source as (
 
 ),
 
-matched as (
+fields as (
 
     select
         server,
         line,
         line_base64,
-        {{ access_log_match('line') }} as parsed_fields,
+        log_format,
+        {%- for name in access_log_field_names() %}
+            nullif({{ name }}, '') as {{ name }},
+        {%- endfor %}
         batch_id as _batch_id,
         _source_file,
         _row_number,
@@ -27,15 +31,13 @@ matched as (
 
 ),
 
-extracted as (
+request_line as (
 
     select
         *,
-        {%- for name in access_log_field_names() %}
-            nullif(parsed_fields[{{ loop.index }}], '') as {{ name }},
-        {%- endfor %}
-        parsed_fields[0] as log_format
-    from matched
+        -- "METHOD target PROTOCOL"; a request that is not three parts (a TLS hello, garbage) has no method
+        coalesce(request rlike '^[A-Z]+ [^ ]+( [^ ]+)* HTTP/[0-9.]+$', false) as is_http_request
+    from fields
 
 ),
 
@@ -43,14 +45,9 @@ split_request as (
 
     select
         *,
-        -- "METHOD target PROTOCOL"; a request that is not three parts (a TLS hello, garbage) has no method
-        case
-            when request rlike '^[A-Z]+ [^ ]+( [^ ]+)* HTTP/[0-9.]+$' then substring_index(request, ' ', 1)
-        end as http_method,
-        case
-            when request rlike '^[A-Z]+ [^ ]+( [^ ]+)* HTTP/[0-9.]+$' then substring_index(request, ' ', -1)
-        end as http_protocol
-    from extracted
+        case when is_http_request then substring_index(request, ' ', 1) end as http_method,
+        case when is_http_request then substring_index(request, ' ', -1) end as http_protocol
+    from request_line
 
 ),
 
@@ -105,7 +102,7 @@ renamed as (
         line,
         line_base64,
         line_base64 is not null as is_invalid_utf8,
-        parsed_fields is not null as is_parsed,
+        log_format is not null as is_parsed,
 
         ---------- lineage
         _batch_id,
