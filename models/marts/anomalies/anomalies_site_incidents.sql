@@ -86,7 +86,9 @@ judged_minutes_numbered as (
         error_rate,
         is_healthy,
         coalesce(
-            count_if(is_healthy) over (order by request_minute rows between unbounded preceding and 1 preceding),
+            count_if(is_healthy) over (
+                order by request_minute rows between unbounded preceding and 1 preceding
+            ),
             0
         ) as healthy_minutes_before
     from judged_minutes
