@@ -42,21 +42,18 @@
 {#- The detection runs with every `tag:anomalies` build: in a lake whose access logs were never built, empty. -#}
 {%- set requests_ref = ref('fct_http_requests') %}
 {%- set requests_relation = load_relation(requests_ref) if execute else none %}
+{%- set no_requests = '(select cast(null as timestamp) as request_minute, cast(null as int) as status_code where false)' %}
+{%- set requests_from = requests_ref if requests_relation is not none else no_requests %}
 
 with
 
 requests as (
-{%- if requests_relation is not none %}
 
-    select * from {{ requests_ref }}
-{% else %}
-
-    -- a lake without access logs (e.g. `dbt build --select tag:anomalies` before any log landed): no minutes
     select
-        cast(null as timestamp) as request_minute,
-        cast(null as int) as status_code
-    where false
-{% endif %}
+        request_minute,
+        status_code
+    from {{ requests_from }} as logged_requests
+
 ),
 
 review_status as (
