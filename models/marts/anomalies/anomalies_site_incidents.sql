@@ -39,12 +39,20 @@
 {%- set baseline_minutes = var('site_incident_baseline_minutes') %}
 {%- set floor_rate = var('site_incident_min_error_rate') %}
 {%- set max_gap = var('site_incident_max_gap_minutes') %}
+{#- The detection runs with every `tag:anomalies` build: in a lake whose access logs were never built, empty. -#}
+{%- set requests_ref = ref('fct_http_requests') %}
+{%- set requests_relation = load_relation(requests_ref) if execute else none %}
+{%- set no_requests = '(select cast(null as timestamp) as request_minute, cast(null as int) as status_code where false)' %}
+{%- set requests_from = requests_ref if requests_relation is not none else no_requests %}
 
 with
 
 requests as (
 
-    select * from {{ ref('fct_http_requests') }}
+    select
+        request_minute,
+        status_code
+    from {{ requests_from }} as logged_requests
 
 ),
 
@@ -86,7 +94,9 @@ judged_minutes_numbered as (
         error_rate,
         is_healthy,
         coalesce(
-            count_if(is_healthy) over (order by request_minute rows between unbounded preceding and 1 preceding),
+            count_if(is_healthy) over (
+                order by request_minute rows between unbounded preceding and 1 preceding
+            ),
             0
         ) as healthy_minutes_before
     from judged_minutes
