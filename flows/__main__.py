@@ -197,11 +197,12 @@ def export_(full_refresh: bool) -> None:
 @click.option("--max-wait", type=click.FloatRange(min=0), default=60.0, show_default=True,
               help="... or at the latest this long after the first landing not transformed yet.")  # fmt: skip
 def stream(debounce: float, max_wait: float) -> None:
-    """Consume the Kafka topics continuously and run the refresh flow (transform what changed, export to
-    gold) whenever micro-batches have landed, debounced; one line per cycle with produce -> gold latency."""
+    """Consume the Kafka topics continuously and run the stream refresh flow (build what reads the landed
+    sources, export those marts to gold) whenever micro-batches have landed, debounced; one line per cycle
+    with produce -> gold latency."""
     from flows import console
-    from flows.pipeline import refresh_run
     from flows.stream import stream as run_stream
+    from flows.stream import stream_refresh_run
     from ingestion.stream import graceful_stop
     from lakehouse import services
 
@@ -211,8 +212,8 @@ def stream(debounce: float, max_wait: float) -> None:
     stop = graceful_stop(click.echo)
     click.echo("streaming: Ctrl-C stops (what landed stays; the rest is read again next time)")
     try:
-        run_stream(settings, lambda: refresh_run(wait_for_lock_seconds=3600), debounce=debounce,
-                   max_wait=max_wait, stop=stop, echo=click.echo)  # fmt: skip
+        run_stream(settings, lambda landed: stream_refresh_run(landed, wait_for_lock_seconds=3600),
+                   debounce=debounce, max_wait=max_wait, stop=stop, echo=click.echo)  # fmt: skip
     except KeyboardInterrupt:
         stop.set()
 

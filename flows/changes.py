@@ -294,3 +294,63 @@ def record_build(settings: Settings, plan: BuildPlan) -> None:
     tmp.replace(state / MANIFEST)
     _write(state / FINGERPRINTS, fps)
     (state / RETRY).unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------- stream
+@dataclass
+class StreamPlan:
+    """The build of a stream cycle: dbt selectors and the lake relations (``schema.table``) they build."""
+
+    select: list[str]
+    relations: set[str]
+    reason: str
+
+
+def plan_stream_build(settings: Settings, landed: set[str]) -> StreamPlan:
+    """The build after a stream landing (``python -m flows stream``): only what reads the raw tables that
+    landed (``landed``: ``raw.clickstream_events``, ...), ``source:<source>+``. Master data, the batch
+    manifest's monitors and a new project version wait for the next scheduled run: nothing is recorded here,
+    so that run's own plan (:func:`plan_build`) still sees these sources changed and builds what it must.
+    When the last recorded build is missing or its schemas are gone (a new lake), the selection is
+    ``@source:<source>``: the same models and everything they read (snapshots, dimensions), still not the
+    whole graph."""
+    manifest_path = settings.dbt_target_path / MANIFEST
+    stored = state_dir(settings) / MANIFEST
+    if not manifest_path.is_file():
+        manifest_path = stored
+    manifest = json.loads(manifest_path.read_text())
+    sources = {
+        uid: f"source:{s['source_name']}.{s['name']}"
+        for uid, s in manifest.get("sources", {}).items()
+        if f"{s['schema']}.{s['identifier']}".lower() in landed
+    }
+    built = stored.is_file()
+    if built:
+        with SparkSQL(settings) as spark:
+            existing = {row[0].lower() for row in spark.query("show databases")}
+        built = not built_schemas(stored) - existing
+    nodes = _reachable(manifest.get("child_map", {}), set(sources))
+    if not built:
+        nodes |= _reachable(manifest.get("parent_map", {}), nodes)
+    relations = {
+        f"{n['schema']}.{n.get('alias') or n['name']}".lower()
+        for uid, n in manifest.get("nodes", {}).items()
+        if uid in nodes and n.get("resource_type") in ("model", "snapshot", "seed")
+    }
+    prefix = "" if built else "@"
+    suffix = "+" if built else ""
+    select = [f"{prefix}{sel}{suffix}" for sel in sorted(sources.values())]
+    what = ", ".join(sorted(landed))
+    reason = f"landed: {what}" + ("" if built else " (no previous build: with what they read)")
+    return StreamPlan(select, relations, reason)
+
+
+def _reachable(edges: dict[str, list[str]], start: set[str]) -> set[str]:
+    """Every node reachable from ``start`` along ``edges`` (dbt's child_map or parent_map), ``start`` too."""
+    seen, todo = set(start), list(start)
+    while todo:
+        for nxt in edges.get(todo.pop(), []):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

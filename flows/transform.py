@@ -128,7 +128,12 @@ def run_dbt(
 
 
 @flow(name="transform")
-def transform(select: str | None = None, unit_tests: bool = False, full: bool = False) -> DbtOutcome:
+def transform(
+    select: str | None = None,
+    unit_tests: bool = False,
+    full: bool = False,
+    indirect_selection: str | None = None,
+) -> DbtOutcome:
     """`dbt build` on the lake target of what changed since the last build (flows/changes.py; everything with
     ``full``, or ``select``): seeds, snapshots, models and their data tests. The quarantine is re-validated
     whenever master data changed. Nothing after a failure runs: gold keeps its state.
@@ -142,6 +147,8 @@ def transform(select: str | None = None, unit_tests: bool = False, full: bool = 
     args = ["build", "--fail-fast"]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    if indirect_selection:  # which tests come with the selected models (dbt's --indirect-selection)
+        args += ["--indirect-selection", indirect_selection]
     if select:
         return run_dbt([*args, "--select", select])
     plan = changes.plan_build(settings, full=full or unit_tests)

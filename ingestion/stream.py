@@ -38,6 +38,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -228,8 +229,18 @@ class Cycle:
 
 
 @dataclass
+class Landed:
+    """Micro-batches registered in the lake, their offsets not committed yet."""
+
+    buffers: list[PartitionBuffer]
+    report: LandReport
+    began: float  # time.monotonic() when the landing began
+
+
+@dataclass
 class StreamReport:
     cycles: list[Cycle] = field(default_factory=list)
+    first_message_at: float | None = None  # epoch seconds: when the first message was fetched
 
     @property
     def messages(self) -> int:
@@ -341,20 +352,41 @@ class StreamConsumer:
         assert self.started is not None
         return self.pending >= self.batch_messages or time.monotonic() - self.started >= self.batch_seconds
 
+    def take(self) -> list[PartitionBuffer]:
+        """What is buffered, handed over for landing; the buffers start again (the next micro-batch of a
+        partition starts after the last offset taken)."""
+        buffers = [b for b in self.buffers.values() if b.offsets]
+        self.buffers.clear()
+        self.pending, self.started = 0, None
+        return buffers
+
     def flush(self, after_landing: Callable[[LandReport], None] | None = None) -> Cycle | None:
         """Land every buffered partition as one raw batch each, then commit their offsets."""
-        from confluent_kafka import KafkaException, TopicPartition
+        landed = self.land(self.take(), after_landing)
+        return None if landed is None else self.commit(landed)
 
-        if not self.pending:
+    def land(
+        self, buffers: list[PartitionBuffer], after_landing: Callable[[LandReport], None] | None = None
+    ) -> Landed | None:
+        """Land ``buffers`` (one raw batch each, registered together: one manifest write and one statement
+        of partitions per source); no Kafka call, so it may run in another thread than :meth:`poll`, which
+        then commits (:meth:`commit`; one landing in flight at a time keeps the commits in order)."""
+        if not buffers:
             return None
-        t0 = time.monotonic()
-        buffers = [b for b in self.buffers.values() if b.offsets]
-        produced = [ms for b in buffers for ms in b.produced_ms if ms > 0]
+        began = time.monotonic()
         # the lake has one writer at a time (Iceberg on Derby, no locks): wait for a pipeline run to end
         with pipeline_lock(self.settings, wait_seconds=LOCK_WAIT_SECONDS):
             report = self.lander.land([b.to_input() for b in buffers], ensure=False)
         if after_landing is not None:
             after_landing(report)
+        return Landed(buffers, report, began)
+
+    def commit(self, landed: Landed) -> Cycle:
+        """Commit the offsets of the batches registered by :meth:`land` (in the polling thread)."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        buffers, report = landed.buffers, landed.report
+        produced = [ms for b in buffers for ms in b.produced_ms if ms > 0]
         failed = {o.batch_id for o in report.failed}
         done = [b for b in buffers if b.batch_id not in failed]
         if done:
@@ -365,14 +397,12 @@ class StreamConsumer:
                 log.warning("offsets not committed (%s): the new owner lands the same batch ids again, "
                             "which replaces them", exc.args[0].str())  # fmt: skip
         messages = sum(len(b.offsets) for b in buffers)
-        self.buffers.clear()
-        self.pending, self.started = 0, None
         if failed:
             raise LakehouseError(
                 f"{len(failed)} stream batch(es) failed to land (not committed: they are read again): "
                 + "; ".join(f"{o.batch_id}: {o.error}" for o in report.failed)
             )
-        return Cycle(report, messages, time.monotonic() - t0, time.time(),
+        return Cycle(report, messages, time.monotonic() - landed.began, time.time(),
                      min(produced) / 1000 if produced else None,
                      max(produced) / 1000 if produced else None)  # fmt: skip
 
@@ -395,21 +425,40 @@ def consume(
 ) -> StreamReport:
     """Consume the sources' topics and land micro-batches until ``stop`` is set, ``max_seconds`` have
     passed, or (``idle_stop``) no message came for that many seconds; what is buffered then lands before
-    the consumer leaves its group. ``on_cycle`` sees every landed micro-batch (the stream flow triggers the
-    transform from it); ``after_landing`` runs between landing and commit (tests kill the process there)."""
+    the consumer leaves its group. A micro-batch is parsed, written and registered in a landing thread
+    while the next one is fetched (one landing in flight: its offsets are committed before the next's).
+    ``on_cycle`` sees every landed micro-batch (the stream flow triggers the transform from it);
+    ``after_landing`` runs between landing and commit (tests kill the process there)."""
     check_reachable(settings)
     report = StreamReport()
     stop = stop or threading.Event()
     began = last_message = time.monotonic()
-    with SparkSQL(settings) as spark:
+    with SparkSQL(settings) as spark, ThreadPoolExecutor(1, thread_name_prefix="stream-landing") as lands:
         loop = StreamConsumer(settings, spark, sources=sources, raw_uri=raw_uri, batch_seconds=batch_seconds,
                               batch_messages=batch_messages)  # fmt: skip
+        landing: Future[Landed | None] | None = None  # the micro-batch being landed while the next is fetched
+
+        def landed() -> None:
+            """Wait for the landing in flight, then commit its offsets here (the polling thread); its
+            failure stops the consumer: nothing after it commits."""
+            nonlocal landing
+            if landing is None:
+                return
+            result, landing = landing.result(), None
+            if result is not None:
+                cycle = loop.commit(result)
+                report.cycles.append(cycle)
+                if on_cycle is not None:
+                    on_cycle(cycle)
+
         try:
             while not stop.is_set():
+                if landing is not None and landing.done():
+                    landed()
                 now = time.monotonic()
                 if max_seconds is not None and now - began >= max_seconds:
                     break
-                if idle_stop is not None and not loop.pending:
+                if idle_stop is not None and not loop.pending and landing is None:
                     if loop.assigned_at is not None:
                         if now - max(last_message, loop.assigned_at) >= idle_stop:
                             break
@@ -420,19 +469,19 @@ def consume(
                         )
                 if loop.poll(timeout=0.5):
                     last_message = time.monotonic()
+                    if report.first_message_at is None:
+                        report.first_message_at = time.time()
                 if loop.due() or (loop.pending and idle_stop is not None
                                   and time.monotonic() - last_message >= min(idle_stop, 1.0)):  # fmt: skip
-                    cycle = loop.flush(after_landing)
-                    if cycle is not None:
-                        report.cycles.append(cycle)
-                        if on_cycle is not None:
-                            on_cycle(cycle)
-            cycle = loop.flush(after_landing)
-            if cycle is not None:
-                report.cycles.append(cycle)
-                if on_cycle is not None:
-                    on_cycle(cycle)
+                    landed()  # one landing in flight at most: offsets are committed in order
+                    landing = lands.submit(loop.land, loop.take(), after_landing)
+            landed()
+            landing = lands.submit(loop.land, loop.take(), after_landing)
+            landed()
         finally:
+            if landing is not None:
+                landing.cancel()
+                wait([landing])
             loop.close()
     return report
 

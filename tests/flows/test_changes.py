@@ -169,3 +169,48 @@ def test_a_successful_build_ends_the_retry(failed_build, tmp_path: Path):
     assert (changes.state_dir(settings) / changes.RETRY).is_file()
     changes.record_build(settings, plan)
     assert not (changes.state_dir(settings) / changes.RETRY).is_file()
+
+
+def _graph_manifest() -> dict:
+    """Two sources; order lines -> fact -> mart, the fact also reads a dimension built from products."""
+    sources = {
+        f"source.p.{src}.{name}": {"schema": "raw", "identifier": name, "source_name": src, "name": name}
+        for src, name in (("raw", "order_lines"), ("raw", "products"), ("clickstream", "clickstream_events"))
+    }
+    nodes = {
+        f"model.p.{name}": {"resource_type": "model", "schema": "marts", "name": name}
+        for name in ("dim_products", "fct_order_lines", "mart_daily_sales", "fct_events")
+    }
+    edges = [
+        ("source.p.raw.products", "model.p.dim_products"),
+        ("source.p.raw.order_lines", "model.p.fct_order_lines"),
+        ("model.p.dim_products", "model.p.fct_order_lines"),
+        ("model.p.fct_order_lines", "model.p.mart_daily_sales"),
+        ("source.p.clickstream.clickstream_events", "model.p.fct_events"),
+    ]
+    children: dict[str, list[str]] = {}
+    parents: dict[str, list[str]] = {}
+    for parent, child in edges:
+        children.setdefault(parent, []).append(child)
+        parents.setdefault(child, []).append(parent)
+    return {"sources": sources, "nodes": nodes, "child_map": children, "parent_map": parents}
+
+
+def test_a_stream_cycle_builds_what_reads_the_landed_sources_only(tmp_path: Path, monkeypatch):
+    settings = load_settings({"LAKEHOUSE_DATA_DIR": str(tmp_path)})
+    settings.dbt_target_path.mkdir(parents=True)
+    (settings.dbt_target_path / changes.MANIFEST).write_text(json.dumps(_graph_manifest()))
+    monkeypatch.setattr(changes, "SparkSQL", FakeSpark)
+
+    # a new lake (no recorded build): the landed source's models and what they read
+    plan = changes.plan_stream_build(settings, {"raw.order_lines"})
+    assert plan.select == ["@source:raw.order_lines"]
+    assert plan.relations == {"marts.fct_order_lines", "marts.mart_daily_sales", "marts.dim_products"}
+
+    # after a recorded build whose schemas exist: only downstream, neither dimensions nor the clickstream
+    changes.state_dir(settings).mkdir(parents=True)
+    manifest = {**_graph_manifest(), "nodes": {"model.p.x": {"resource_type": "model", "schema": "marts"}}}
+    (changes.state_dir(settings) / changes.MANIFEST).write_text(json.dumps(manifest))
+    plan = changes.plan_stream_build(settings, {"raw.order_lines", "raw.clickstream_events"})
+    assert plan.select == ["source:clickstream.clickstream_events+", "source:raw.order_lines+"]
+    assert plan.relations == {"marts.fct_order_lines", "marts.mart_daily_sales", "marts.fct_events"}
