@@ -39,10 +39,11 @@
 {%- set baseline_minutes = var('site_incident_baseline_minutes') %}
 {%- set floor_rate = var('site_incident_min_error_rate') %}
 {%- set max_gap = var('site_incident_max_gap_minutes') %}
-{#- The detection runs with every `tag:anomalies` build: in a lake whose access logs were never built, empty. -#}
+{#- Runs with every `tag:anomalies` build: empty in a lake whose access logs were never built. -#}
 {%- set requests_ref = ref('fct_http_requests') %}
 {%- set requests_relation = load_relation(requests_ref) if execute else none %}
-{%- set no_requests = '(select cast(null as timestamp) as request_minute, cast(null as int) as status_code where false)' %}
+{%- set no_requests = '(select cast(null as timestamp) as request_minute, '
+    ~ 'cast(null as int) as status_code where false)' %}
 {%- set requests_from = requests_ref if requests_relation is not none else no_requests %}
 
 with
@@ -52,7 +53,7 @@ requests as (
     select
         request_minute,
         status_code
-    from {{ requests_from }} as logged_requests
+    from {{ requests_from }}
 
 ),
 
