@@ -219,6 +219,24 @@ def stream(debounce: float, max_wait: float) -> None:
 
 
 @main.command()
+@click.option("--shuffle-labels", is_flag=True,
+              help="Permutation check: train the churn model on shuffled labels (its gate must refuse it).")  # fmt: skip
+def train(shuffle_labels: bool) -> None:
+    """Train the churn and recommendation models (published only past their gates), score, export."""
+    from flows.pipeline import train_run
+
+    _run(train_run, shuffle_labels=shuffle_labels)
+
+
+@main.command()
+def score() -> None:
+    """Score the customers with the published models (churn risk, top-10 products), export to gold."""
+    from flows.pipeline import score_run
+
+    _run(score_run)
+
+
+@main.command()
 def recovery() -> None:
     """Re-validate the quarantine against current master data, then export."""
     from flows.pipeline import recovery_run

@@ -8,6 +8,8 @@
 | recovery-daily      | recovery     | daily 07:00, after master  |
 | gold-backup-daily   | gold-backup  | daily 02:00                |
 | table-maintenance-weekly | table-maintenance | Sundays 03:00         |
+| ml-train-weekly     | ml-train     | Sundays 03:00 (waits for maintenance's lock) |
+| ml-score-daily      | ml-score     | daily 08:00, after recovery |
 | full-pipeline       | pipeline     | on demand                  |
 | detect-and-alert    | detect-and-alert | on demand              |
 | import-files        | import       | on demand (parameter: paths) |
@@ -37,6 +39,8 @@ SCHEDULES = {
     "recovery-daily": "0 7 * * *",
     "gold-backup-daily": "0 2 * * *",
     "table-maintenance-weekly": "0 3 * * 0",
+    "ml-train-weekly": "0 3 * * 0",
+    "ml-score-daily": "0 8 * * *",
 }
 
 
@@ -50,7 +54,9 @@ def deployments(shop: SimulatedShop | None = None) -> list[RunnerDeployment]:
         order_lines_run,
         pipeline,
         recovery_run,
+        score_run,
         shop_run,
+        train_run,
     )
 
     def cron(name: str) -> list[Schedule]:
@@ -83,6 +89,13 @@ def deployments(shop: SimulatedShop | None = None) -> list[RunnerDeployment]:
         maintenance_run.to_deployment(  # keeps ICEBERG_SNAPSHOT_RETENTION_HOURS
             name="table-maintenance-weekly", schedules=cron("table-maintenance-weekly"),
             concurrency_limit=1, tags=["weekly", "lake"],
+        ),
+        train_run.to_deployment(  # the gates decide what is published (ML_* settings)
+            name="ml-train-weekly", schedules=cron("ml-train-weekly"), concurrency_limit=1,
+            tags=["weekly", "ml"],
+        ),
+        score_run.to_deployment(
+            name="ml-score-daily", schedules=cron("ml-score-daily"), concurrency_limit=1, tags=["daily", "ml"],
         ),
         pipeline.to_deployment(name="full-pipeline", concurrency_limit=1, tags=["manual"]),
         detect_and_alert_run.to_deployment(

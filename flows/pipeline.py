@@ -31,6 +31,7 @@ from flows.ingest import (
     simulate_shop,
 )
 from flows.maintenance import maintain_if_due
+from flows.ml import score_customers, train_models
 from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
 from flows.run import Run, flow_run, timed
@@ -59,18 +60,22 @@ def _extracted(s: ExtractSummary) -> str:
     return s.describe()
 
 
-def _refresh(run: Run, unit_tests: bool = False, full: bool = False) -> None:
-    """Enrich, reviews in, transform (detection included), export, BI layer, alert: every run's tail."""
+def _refresh(run: Run, unit_tests: bool = False, full: bool = False, score: bool = False) -> None:
+    """Enrich, reviews in, transform (detection included), [ML scoring,] export, BI layer, alert: every
+    run's tail."""
     run.step(
         "enrich lookups", enrich_lookups,
         lambda c: f"{c.new_user_agents} new user agents, {c.new_ip_addresses} new IP addresses",
     )  # fmt: skip
-    _detect(run, unit_tests=unit_tests, full=full)
+    _detect(run, unit_tests=unit_tests, full=full, score=score)
 
 
-def _detect(run: Run, select: str | None = None, unit_tests: bool = False, full: bool = False) -> None:
-    """Reviews from gold into the lake, source freshness, dbt build (all, or ``select``), export, alert on
-    new anomalies."""
+def _detect(
+    run: Run, select: str | None = None, unit_tests: bool = False, full: bool = False, score: bool = False
+) -> None:
+    """Reviews from gold into the lake, source freshness, dbt build (all, or ``select``), [``score``: the
+    customers scored with the published models, trained first on a lake without one,] export, alert on new
+    anomalies."""
     run.step("pull anomaly reviews", pull_reviews, lambda n: f"{n} review changes from gold")
     run.step("source freshness", check_freshness, Freshness.describe)  # an error-level staleness stops here
     run.step(
@@ -78,6 +83,8 @@ def _detect(run: Run, select: str | None = None, unit_tests: bool = False, full:
         lambda: transform(select, unit_tests, full),
         _built,
     )
+    if score:
+        run.step("ml score", lambda: score_customers(train_if_unpublished=True), lambda r: r.summary())
     _export(run)
     run.step("anomaly alert", alert_anomalies, describe_alert)
 
@@ -133,7 +140,8 @@ def pipeline(
     full: bool = False,
 ) -> RunReport:
     """One full run: services up, ingest the demo dataset and a day of its web servers' access logs, the
-    demo shop database (its first ``shop_days`` simulated days) extracted, dbt build, export to gold."""
+    demo shop database (its first ``shop_days`` simulated days) extracted, dbt build, customers scored by
+    the published churn and recommendation models (trained first on a new lake), export to gold."""
     with _pipeline_run("Lakehouse pipeline run", wait_for_lock_seconds) as run:
         run.step(
             "ingest", lambda: ingest_demo(
@@ -149,7 +157,7 @@ def pipeline(
         )  # fmt: skip
         run.step("shop simulate", lambda: simulate_shop(until_intervals=shop_days), ShopSimulation.describe)
         run.step("shop extract", extract_shop, _extracted)
-        _refresh(run, full=full)
+        _refresh(run, full=full, score=True)
     return run.report
 
 
@@ -252,4 +260,25 @@ def detect_and_alert_run(wait_for_lock_seconds: float = 600) -> RunReport:
     export, alert. The same steps run inside every transform."""
     with _pipeline_run("Anomaly detection run", wait_for_lock_seconds) as run:
         _detect(run, select="tag:anomalies")
+    return run.report
+
+
+@flow(name="ml-train")
+def train_run(shuffle_labels: bool = False, wait_for_lock_seconds: float = 600) -> RunReport:
+    """Weekly: train the churn and recommendation models on the lake's features (time-based holdout, quality
+    gates: a model that fails its gate is not published, the previous one stays), score the customers with
+    what is published, export. ``shuffle_labels`` is the permutation check: the churn gate must refuse."""
+    with _pipeline_run("ML training run", wait_for_lock_seconds) as run:
+        run.step("ml train", lambda: train_models(shuffle_labels), lambda r: r.summary())
+        run.step("ml score", score_customers, lambda r: r.summary())
+        _export(run)
+    return run.report
+
+
+@flow(name="ml-score")
+def score_run(wait_for_lock_seconds: float = 600) -> RunReport:
+    """Daily: score the customers with the published models on the features of the last build, export."""
+    with _pipeline_run("ML scoring run", wait_for_lock_seconds) as run:
+        run.step("ml score", score_customers, lambda r: r.summary())
+        _export(run)
     return run.report

@@ -13,10 +13,11 @@ import time) with Superset's asset importer, which overwrites what it names. The
 with the read-only ``gold_reader`` role; its password travels in the environment of the import process only,
 never in the repository or the zip. A running server is reused, never restarted.
 
-The bundle holds four dashboards (``DASHBOARDS``: slug and title): the E-commerce dashboard on the marts,
+The bundle holds five dashboards (``DASHBOARDS``: slug and title): the E-commerce dashboard on the marts,
 "Pipeline health" on the run history (gold.pipeline_runs, run_steps, node_runs, ...), "Shop database" on
 the shop database's marts (gold.shop_*) and "Site health" on the web servers' access logs
-(gold.site_traffic_per_minute, endpoint_latency, ...). ``export`` does the reverse of the import: every
+(gold.site_traffic_per_minute, endpoint_latency, ...), "Churn and recommendations" on the machine learning
+outputs (gold.churn_risk, product_recommendations, ml_training_runs). ``export`` does the reverse of the import: every
 dashboard as it is in Superset (after an edit in its UI) is written back to ``dashboard/bundle`` with ids and
 secrets taken out, ready to commit.
 """
@@ -57,12 +58,14 @@ DASHBOARD_SLUG = "lakehouse"
 HEALTH_DASHBOARD_SLUG = "pipeline-health"
 SHOP_DASHBOARD_SLUG = "shop"
 SITE_HEALTH_DASHBOARD_SLUG = "site-health"
+ML_DASHBOARD_SLUG = "churn-and-recommendations"
 # every dashboard of the bundle, slug -> title: what `up` prints and `export` writes back
 DASHBOARDS = {
     DASHBOARD_SLUG: "E-commerce lakehouse",
     HEALTH_DASHBOARD_SLUG: "Pipeline health",
     SHOP_DASHBOARD_SLUG: "Shop database",
     SITE_HEALTH_DASHBOARD_SLUG: "Site health",
+    ML_DASHBOARD_SLUG: "Churn and recommendations",
 }
 # What the bundle's database YAML holds instead of a real URI: filled in at import time.
 MASKED_PASSWORD = "XXXXXXXXXX"

@@ -13,12 +13,13 @@
 {%- endmacro %}
 
 {#-
-    A table of the run history (models/ops/_ops__sources.yml) as the gold BI layer reads it: the export's
-    copy in PostgreSQL, or, for the lineage graph of `make docs`, the lake table the flows write.
+    A table the flows write into the lake (the run history, models/ops/_ops__sources.yml; the machine
+    learning outputs, source ml) as the gold BI layer reads it: the export's copy in PostgreSQL, or, for
+    the lineage graph of `make docs`, the lake table itself.
 -#}
-{% macro gold_history(name) -%}
+{% macro gold_history(name, lake_source='ops') -%}
     {%- if var('lineage', false) -%}
-        {{ source('ops', name) }}
+        {{ source(lake_source, name) }}
     {%- else -%}
         {{ source('gold_marts', name) }}
     {%- endif -%}

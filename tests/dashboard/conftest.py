@@ -19,7 +19,8 @@ VIEWS = ("sales_by_region", "order_lines", "countries", "top_products", "custome
          "shop_orders", "shop_delivery_performance", "shop_seller_scorecard", "shop_payments_mix",
          "shop_review_scores", "shop_inventory_health", "shop_campaign_performance",
          "shop_lead_funnel", "site_traffic_per_minute", "endpoint_latency", "top_404s", "crawler_traffic",
-         "site_incidents", "session_server_requests")  # fmt: skip
+         "site_incidents", "session_server_requests", "churn_risk", "product_recommendations",
+         "ml_training_runs")  # fmt: skip
 MUST_HAVE_ROWS = ("sales_by_region", "order_lines", "top_products", "customer_order_frequency", "shop_orders")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from lakehouse.dashboard import (
@@ -12,6 +13,7 @@ from lakehouse.dashboard import (
     DASHBOARDS,
     HEALTH_DASHBOARD_SLUG,
     MASKED_PASSWORD,
+    ML_DASHBOARD_SLUG,
     SHOP_DASHBOARD_SLUG,
     SITE_HEALTH_DASHBOARD_SLUG,
 )
@@ -77,25 +79,6 @@ def test_every_chart_is_on_one_dashboard_and_uses_a_bundled_dataset():
     assert all(c["dataset_uuid"] in datasets for c in charts)
 
 
-def test_the_health_dashboard_has_the_contracts_charts_on_the_run_history():
-    """Issue 22's chart list, each on the gold view the contract names."""
-    charts = {c["uuid"]: c for c in load("charts")}
-    datasets = {d["uuid"]: d for d in load("datasets")}
-    health = placed_charts(dashboard(HEALTH_DASHBOARD_SLUG))
-    read = {name: views_read([datasets[charts[uuid]["dataset_uuid"]]]) for uuid, name in health.items()}
-    assert read == {
-        "Run duration by step": {"run_steps"},
-        "Test failures over time": {"test_results"},
-        "Slowest models": {"node_runs"},
-        "Rows per layer per run": {"pipeline_runs"},
-        "Source freshness": {"source_freshness"},
-        "Open quarantine by reason": {"quarantine_by_reason"},
-        "Runs": {"pipeline_runs"},
-        "Volume flags": {"volume_anomalies"},
-    }
-    assert_charts_show_their_datasets_fields(health, charts, datasets)
-
-
 def assert_charts_show_their_datasets_fields(placed: dict[str, str], charts: dict, datasets: dict) -> None:
     """What each chart shows is a column (or a saved metric) of its dataset."""
     for uuid in placed:
@@ -109,27 +92,6 @@ def assert_charts_show_their_datasets_fields(placed: dict[str, str], charts: dic
         assert shown <= metrics, (name, shown - metrics)
 
 
-def test_the_shop_dashboard_has_the_issues_charts_on_the_shop_marts():
-    """Issue 23's dashboards for the shop database's marts: one chart per question, each on its gold view."""
-    charts = {c["uuid"]: c for c in load("charts")}
-    datasets = {d["uuid"]: d for d in load("datasets")}
-    shop = placed_charts(dashboard(SHOP_DASHBOARD_SLUG))
-    read = {name: views_read([datasets[charts[uuid]["dataset_uuid"]]]) for uuid, name in shop.items()}
-    assert read == {
-        "Shop orders": {"shop_orders"},
-        "Shop orders by status": {"shop_orders"},
-        "On-time delivery by customer state": {"shop_delivery_performance"},
-        "Top sellers by GMV": {"shop_seller_scorecard"},
-        "Payments mix by month": {"shop_payments_mix"},
-        "Review scores over time": {"shop_review_scores"},
-        "Inventory health": {"shop_inventory_health"},
-        "Campaign spend and ROAS by channel": {"shop_campaign_performance"},
-        "Lead funnel by origin": {"shop_lead_funnel"},
-    }
-    assert_charts_show_their_datasets_fields(shop, charts, datasets)
-    assert_datasets_are_the_contracts(set().union(*read.values()), datasets, "_gold__shop.yml")
-
-
 def assert_datasets_are_the_contracts(views: set[str], datasets: dict, contracts_file: str) -> None:
     """A dataset's columns are its view's contract, name and type."""
     models = yaml.safe_load((GOLD_MODELS / contracts_file).read_text())["models"]
@@ -141,25 +103,51 @@ def assert_datasets_are_the_contracts(views: set[str], datasets: dict, contracts
         }, view
 
 
-def test_the_site_health_dashboard_has_the_issues_charts_on_the_access_log_views():
-    """Issue 24's site health dashboard: one chart per question, each on its gold view."""
+# Each dashboard's charts, each on the gold view its issue names (22: health on the run history, 23: the shop
+# database's marts, 24: site health on the access logs, 25: churn and recommendations), and the file of the
+# views' contracts the datasets' columns must equal (None: the health views' contracts are spread over files)
+DASHBOARD_CHARTS = {
+    HEALTH_DASHBOARD_SLUG: (None, {
+        "Run duration by step": "run_steps", "Test failures over time": "test_results",
+        "Slowest models": "node_runs", "Rows per layer per run": "pipeline_runs",
+        "Source freshness": "source_freshness", "Open quarantine by reason": "quarantine_by_reason",
+        "Runs": "pipeline_runs", "Volume flags": "volume_anomalies",
+    }),
+    SHOP_DASHBOARD_SLUG: ("_gold__shop.yml", {
+        "Shop orders": "shop_orders", "Shop orders by status": "shop_orders",
+        "On-time delivery by customer state": "shop_delivery_performance",
+        "Top sellers by GMV": "shop_seller_scorecard", "Payments mix by month": "shop_payments_mix",
+        "Review scores over time": "shop_review_scores", "Inventory health": "shop_inventory_health",
+        "Campaign spend and ROAS by channel": "shop_campaign_performance",
+        "Lead funnel by origin": "shop_lead_funnel",
+    }),
+    SITE_HEALTH_DASHBOARD_SLUG: ("_gold__site_health.yml", {
+        "Requests": "site_traffic_per_minute", "Requests per minute by status class": "site_traffic_per_minute",
+        "Error rate over time": "site_traffic_per_minute", "Bytes served": "site_traffic_per_minute",
+        "p95 latency by endpoint group": "endpoint_latency", "Top 404s": "top_404s",
+        "Crawler, scanner and human traffic": "crawler_traffic", "Incident windows": "site_incidents",
+        "Sessions that saw a 5xx by funnel stage": "session_server_requests",
+    }),
+    ML_DASHBOARD_SLUG: ("_gold__ml.yml", {
+        "Customers at high churn risk": "churn_risk", "Customers by churn risk band": "churn_risk",
+        "What drives churn risk": "churn_risk", "Customers most likely to churn": "churn_risk",
+        "Most recommended products": "product_recommendations",
+        "Model quality by training run": "ml_training_runs",
+    }),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("slug", DASHBOARD_CHARTS)
+def test_each_dashboard_has_its_issues_charts_on_their_gold_views(slug: str):
+    contracts_file, expected = DASHBOARD_CHARTS[slug]
     charts = {c["uuid"]: c for c in load("charts")}
     datasets = {d["uuid"]: d for d in load("datasets")}
-    site = placed_charts(dashboard(SITE_HEALTH_DASHBOARD_SLUG))
-    read = {name: views_read([datasets[charts[uuid]["dataset_uuid"]]]) for uuid, name in site.items()}
-    assert read == {
-        "Requests": {"site_traffic_per_minute"},
-        "Requests per minute by status class": {"site_traffic_per_minute"},
-        "Error rate over time": {"site_traffic_per_minute"},
-        "Bytes served": {"site_traffic_per_minute"},
-        "p95 latency by endpoint group": {"endpoint_latency"},
-        "Top 404s": {"top_404s"},
-        "Crawler, scanner and human traffic": {"crawler_traffic"},
-        "Incident windows": {"site_incidents"},
-        "Sessions that saw a 5xx by funnel stage": {"session_server_requests"},
-    }
-    assert_charts_show_their_datasets_fields(site, charts, datasets)
-    assert_datasets_are_the_contracts(set().union(*read.values()), datasets, "_gold__site_health.yml")
+    placed = placed_charts(dashboard(slug))
+    read = {name: views_read([datasets[charts[uuid]["dataset_uuid"]]]) for uuid, name in placed.items()}
+    assert read == {name: {view} for name, view in expected.items()}
+    assert_charts_show_their_datasets_fields(placed, charts, datasets)
+    if contracts_file:
+        assert_datasets_are_the_contracts(set(expected.values()), datasets, contracts_file)
 
 
 def test_dbt_exposures_point_at_the_dashboards_and_cover_what_they_read():

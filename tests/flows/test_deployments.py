@@ -56,3 +56,11 @@ def test_import_deployment_takes_the_paths_of_the_files():
     assert import_files.flow_name == import_run.name == "import"
     assert {"paths", "layout", "mappings", "encoding"} <= set(import_run.parameters.properties)
     assert import_run.parameters.required == ["paths"]
+
+
+def test_ml_deployments_train_weekly_on_sunday_and_score_daily_after_recovery():
+    by_name = {d.name: d for d in deployments()}
+    assert SCHEDULES["ml-train-weekly"] == "0 3 * * 0"  # Sundays 03:00 UTC (issue 25)
+    assert by_name["ml-train-weekly"].flow_name == "ml-train"
+    assert by_name["ml-score-daily"].flow_name == "ml-score"
+    assert int(SCHEDULES["ml-score-daily"].split()[1]) > int(SCHEDULES["recovery-daily"].split()[1])

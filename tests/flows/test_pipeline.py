@@ -71,7 +71,7 @@ def test_1_full_run_builds_lake_and_gold(lake, reference_run):
         "services up", "ingest", "ingest access logs", "shop simulate", "shop extract", "enrich lookups",
         "pull anomaly reviews",
         "source freshness",
-        "transform (dbt build)",
+        "transform (dbt build)", "ml score",
         "export gold", "publish anomalies for review", "gold BI layer (dbt build --target gold)",
         "anomaly alert",
     }  # fmt: skip
