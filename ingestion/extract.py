@@ -128,7 +128,12 @@ def ensure_cursor_table(spark: SparkSQL, schema: str = "raw", existing: set[str]
     if existing is None:
         existing = {row[1] for row in spark.query(f"show tables in {schema}")}
     if CURSOR_LOG in existing and CURSORS in existing:
-        return
+        if _view_counts_registered_only(spark, schema):
+            return
+        # the view of an earlier version counted cursors whose batch was never registered: made again
+        # (dropped first: `create or replace view` keeps serving the old text on this catalog)
+        spark.execute(f"drop view if exists {schema}.{CURSORS}")
+        existing = existing - {CURSORS}
     cols = _cursor_columns()
     if CURSOR_LOG not in existing:
         typed = ", ".join(f"{n} {t}" for n, t in CURSOR_TYPES.items())
@@ -143,6 +148,13 @@ def ensure_cursor_table(spark: SparkSQL, schema: str = "raw", existing: set[str]
             spark.execute(f"create table if not exists {schema}.{CURSOR_LOG} ({typed}) using iceberg")
     if CURSORS not in existing:
         spark.execute(f"create view if not exists {schema}.{CURSORS} as {_latest_cursors_sql(schema)}")
+
+
+def _view_counts_registered_only(spark: SparkSQL, schema: str) -> bool:
+    """Whether the latest-cursor view joins the manifest (:func:`_registered_cursors_sql`): views made
+    before cursors counted only once their batch was registered do not."""
+    text = " ".join(str(row[0]) for row in spark.query(f"show create table {schema}.{CURSORS}"))
+    return "left semi join" in text.lower() and manifest.TABLE in text
 
 
 def _registered_cursors_sql(schema: str) -> str:
