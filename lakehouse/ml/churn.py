@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from lakehouse.ml.gates import auc, average_precision, brier, reliability
+from lakehouse.platform.errors import LakehouseError
 from lakehouse.ml.settings import MLParams
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,9 @@ def train_churn(features: Any, params: MLParams, shuffle_labels: bool = False) -
         for r in rows.groupBy("cutoff_date").agg(F.count("*"), F.sum("label")).orderBy("cutoff_date").collect()
     ]
     if len(counts) < 3:
-        raise ValueError(f"churn: {len(counts)} labelled cutoff(s), at least 3 are needed")
+        raise LakehouseError(
+            f"churn: {len(counts)} labelled cutoff(s) in the features, at least 3 are needed: more days of data?"
+        )
     holdout = holdout_cutoffs(counts)
     start = holdout[0]
     test = rows.where(F.col("cutoff_date").isin(holdout))

@@ -18,7 +18,7 @@ from typing import Any
 
 from lakehouse.gold.lake_scan import current_metadata_file, static_table
 from lakehouse.ml.settings import ml_dir
-from lakehouse.platform.errors import first_line
+from lakehouse.platform.errors import LakehouseError, first_line
 from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL
 from lakehouse.services.runtime import iceberg_jar
@@ -75,6 +75,8 @@ def ml_session(settings: Settings) -> Iterator[Any]:
 
 def read_lake_table(spark: Any, sql: SparkSQL, relation: str, settings: Settings) -> Any:
     """``relation`` as a DataFrame of the ML application, read from its current Iceberg metadata file."""
+    if not table_exists(sql, relation):
+        raise LakehouseError(f"{relation} does not exist: build the ML features first (dbt models tagged `ml`).")
     metadata = current_metadata_file(sql, relation)
     try:
         return spark.read.format("iceberg").load(metadata)
@@ -87,6 +89,13 @@ def read_lake_table(spark: Any, sql: SparkSQL, relation: str, settings: Settings
     extract.mkdir(parents=True)
     pq.write_table(static_table(metadata).scan().to_arrow(), extract / "part-0.parquet")
     return spark.read.parquet(str(extract))
+
+
+def table_exists(sql: SparkSQL, relation: str) -> bool:
+    schema, table = relation.split(".")
+    if not any(row[0] == schema for row in sql.query("show databases")):
+        return False
+    return bool(sql.query(f"show tables in {schema} like '{table}'"))
 
 
 def register_parquet(sql: SparkSQL, relation: str, columns: str, path: str) -> None:

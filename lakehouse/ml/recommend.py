@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from lakehouse.ml.gates import ranking_metrics
+from lakehouse.platform.errors import LakehouseError
 from lakehouse.ml.settings import MLParams
 
 
@@ -130,7 +131,7 @@ def train_recommendations(interactions: Any, params: MLParams) -> RecsResult:
     bounds = interactions.agg(F.min("interaction_date"), F.max("interaction_date")).collect()[0]
     first, last = bounds[0], bounds[1]
     if first is None:
-        raise ValueError("recommendations: no interactions")
+        raise LakehouseError("recommendations: the interactions table is empty")
     holdout_start = last - timedelta(days=params.holdout_days - 1)
     train = interactions.where(F.col("interaction_date") < F.lit(holdout_start)).cache()
     train_strength = strengths(train, params).cache()

@@ -62,8 +62,9 @@ def record(sql: SparkSQL, run: TrainingRun) -> None:
 
 def published_version(sql: SparkSQL, model: str) -> str | None:
     """The version of ``model`` in use: the newest published run's (None: none published yet)."""
-    exists = sql.query(f"show tables in {ML_SCHEMA} like 'training_runs'") if _schema_exists(sql) else []
-    if not exists:
+    from lakehouse.ml.io import table_exists
+
+    if not table_exists(sql, RUNS_TABLE):
         return None
     version = sql.scalar(
         f"select model_version from {RUNS_TABLE} where model = {literal(model)} and published "
@@ -71,6 +72,3 @@ def published_version(sql: SparkSQL, model: str) -> str | None:
     )
     return str(version) if version else None
 
-
-def _schema_exists(sql: SparkSQL) -> bool:
-    return any(row[0] == ML_SCHEMA for row in sql.query("show databases"))
