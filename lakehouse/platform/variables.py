@@ -387,6 +387,21 @@ class LakehouseConfig(BaseModel):
         "analytics",
         description=("Default dbt schema on Spark (custom schemas are used as named)."),
     )
+    LAKEHOUSE_CHURN_HORIZON_DAYS: Count = Field(
+        90,
+        description=(
+            "dbt var `churn_horizon_days`: a customer has churned at a cutoff when it places no order in "
+            "this many days after it (marts.ml_customer_features). The demo run (`python -m flows run`) "
+            "passes its own: 7."
+        ),
+    )
+    LAKEHOUSE_ML_CUTOFF_STEP_DAYS: Count = Field(
+        7,
+        description=(
+            "dbt var `ml_cutoff_step_days`: days between the cutoff dates of marts.ml_customer_features. "
+            "The demo run (`python -m flows run`) passes its own: 2."
+        ),
+    )
 
 
 FIELDS = LakehouseConfig.model_fields
