@@ -291,7 +291,11 @@ def ml() -> None:
 
 
 @ml.command("train")
-@click.option("--shuffle-labels", is_flag=True, help="Sanity check: train churn on permuted labels (its gate must refuse).")
+@click.option(
+    "--shuffle-labels",
+    is_flag=True,
+    help="Sanity check: churn trained on permuted labels (its gate must refuse).",
+)
 @click.pass_obj
 def ml_train(settings: Settings, shuffle_labels: bool) -> None:
     """Train, evaluate and gate both models; publish those that pass (recorded in ml.training_runs)."""

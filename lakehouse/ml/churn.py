@@ -17,8 +17,8 @@ from datetime import date
 from typing import Any
 
 from lakehouse.ml.gates import auc, average_precision, brier, reliability
-from lakehouse.platform.errors import LakehouseError
 from lakehouse.ml.settings import MLParams
+from lakehouse.platform.errors import LakehouseError
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,11 @@ def labelled_rows(features: Any, shuffle_labels: bool, seed: int) -> Any:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    rows = prepare(features).where(F.col("churned").isNotNull()).withColumn("label", F.col("churned").cast("double"))
+    rows = (
+        prepare(features)
+        .where(F.col("churned").isNotNull())
+        .withColumn("label", F.col("churned").cast("double"))
+    )
     if not shuffle_labels:
         return rows.cache()
     ordered = rows.withColumn("_i", F.row_number().over(Window.orderBy("customer_id", "cutoff_date")))
@@ -107,7 +111,7 @@ def labelled_rows(features: Any, shuffle_labels: bool, seed: int) -> Any:
 
 
 def holdout_cutoffs(counts: list[tuple[date, int, int]]) -> list[date]:
-    """The last labelled cutoff(s): enough rows, both classes. ``counts``: (cutoff, rows, positives) sorted."""
+    """The last labelled cutoff(s), with enough rows and both classes; ``counts``: (cutoff, rows, churned)."""
     chosen: list[date] = []
     rows = positives = 0
     for cutoff, n, pos in reversed(counts):
@@ -126,11 +130,14 @@ def train_churn(features: Any, params: MLParams, shuffle_labels: bool = False) -
     rows = labelled_rows(features, shuffle_labels, params.seed)
     counts = [
         (r[0], int(r[1]), int(r[2]))
-        for r in rows.groupBy("cutoff_date").agg(F.count("*"), F.sum("label")).orderBy("cutoff_date").collect()
+        for r in rows.groupBy("cutoff_date")
+        .agg(F.count("*"), F.sum("label"))
+        .orderBy("cutoff_date")
+        .collect()
     ]
     if len(counts) < 3:
         raise LakehouseError(
-            f"churn: {len(counts)} labelled cutoff(s) in the features, at least 3 are needed: more days of data?"
+            f"churn: {len(counts)} labelled cutoff(s) in the features, 3 are needed: more days of data?"
         )
     holdout = holdout_cutoffs(counts)
     start = holdout[0]
@@ -151,7 +158,10 @@ def train_churn(features: Any, params: MLParams, shuffle_labels: bool = False) -
     for kind, value in candidates(params):
         scores = []
         for fold in folds:
-            fit_rows, val_rows = train.where(F.col("cutoff_date") < F.lit(fold)), train.where(F.col("cutoff_date") == F.lit(fold))
+            fit_rows, val_rows = (
+                train.where(F.col("cutoff_date") < F.lit(fold)),
+                train.where(F.col("cutoff_date") == F.lit(fold)),
+            )
             probabilities, labels, _ = _scored(pipeline(kind, value, params).fit(fit_rows), val_rows)
             fold_auc = auc(probabilities, labels)
             if fold_auc == fold_auc:  # not NaN
@@ -185,7 +195,8 @@ def train_churn(features: Any, params: MLParams, shuffle_labels: bool = False) -
     result = ChurnResult(
         model=final, kind=kind,
         params={"model": kind, param_name(kind): value, "gbt_iterations": params.gbt_iterations,
-                "cv_folds": len(folds), "train_cutoffs": len(train_cutoffs), "shuffle_labels": shuffle_labels},
+                "cv_folds": len(folds), "train_cutoffs": len(train_cutoffs),
+                "shuffle_labels": shuffle_labels},
         metrics=metrics, baseline_metrics=baseline, train_rows=train.count(),
         data_from=counts[0][0], data_to=counts[-1][0], cv=cv,
     )  # fmt: skip

@@ -23,7 +23,9 @@ def churn_gate(auc: float, baseline_auc: float, floor: float, margin: float) -> 
         return Gate(False, f"AUC {auc:.3f} below the floor {floor:.3f}")
     if not auc >= baseline_auc + margin:
         return Gate(False, f"AUC {auc:.3f} not {margin:.3f} above the recency rule's {baseline_auc:.3f}")
-    return Gate(True, f"AUC {auc:.3f} >= floor {floor:.3f} and recency rule {baseline_auc:.3f} + {margin:.3f}")
+    return Gate(
+        True, f"AUC {auc:.3f} >= floor {floor:.3f} and recency rule {baseline_auc:.3f} + {margin:.3f}"
+    )
 
 
 def recommendations_gate(precision: float, baseline_precision: float, margin: float) -> Gate:
@@ -81,7 +83,9 @@ def brier(probabilities: Sequence[float], labels: Sequence[int]) -> float:
     return sum((p - y) ** 2 for p, y in zip(probabilities, labels, strict=True)) / max(len(labels), 1)
 
 
-def reliability(probabilities: Sequence[float], labels: Sequence[int], bins: int = 5) -> list[dict[str, float]]:
+def reliability(
+    probabilities: Sequence[float], labels: Sequence[int], bins: int = 5
+) -> list[dict[str, float]]:
     """Calibration table: per probability bin, rows, mean predicted probability and observed churn rate."""
     table = []
     for b in range(bins):
@@ -109,7 +113,9 @@ def ndcg_at_k(recommended: Sequence[str], relevant: set[str], k: int = 10) -> fl
     return dcg / ideal if ideal else 0.0
 
 
-def ranking_metrics(recommendations: dict[str, list[str]], relevant: dict[str, set[str]], k: int = 10) -> dict[str, float]:
+def ranking_metrics(
+    recommendations: dict[str, list[str]], relevant: dict[str, set[str]], k: int = 10
+) -> dict[str, float]:
     """Mean precision@k and NDCG@k over the customers with something relevant."""
     users = [u for u, items in relevant.items() if items]
     if not users:

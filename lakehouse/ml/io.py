@@ -76,12 +76,16 @@ def ml_session(settings: Settings) -> Iterator[Any]:
 def read_lake_table(spark: Any, sql: SparkSQL, relation: str, settings: Settings) -> Any:
     """``relation`` as a DataFrame of the ML application, read from its current Iceberg metadata file."""
     if not table_exists(sql, relation):
-        raise LakehouseError(f"{relation} does not exist: build the ML features first (dbt models tagged `ml`).")
+        raise LakehouseError(
+            f"{relation} does not exist: build the ML features first (dbt models tagged `ml`)."
+        )
     metadata = current_metadata_file(sql, relation)
     try:
         return spark.read.format("iceberg").load(metadata)
     except Exception as exc:  # the runtime jar missing or refusing the file: go through PyIceberg
-        log.warning("iceberg read of %s failed (%s); reading it with pyiceberg", relation, first_line(str(exc)))
+        log.warning(
+            "iceberg read of %s failed (%s); reading it with pyiceberg", relation, first_line(str(exc))
+        )
     import pyarrow.parquet as pq
 
     extract = ml_dir(settings) / "extracts" / relation.replace(".", "__")

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from lakehouse.ml.gates import ranking_metrics
-from lakehouse.platform.errors import LakehouseError
 from lakehouse.ml.settings import MLParams
+from lakehouse.platform.errors import LakehouseError
 
 
 @dataclass
@@ -35,7 +35,10 @@ def strengths(interactions: Any, params: MLParams) -> Any:
 
     w = params.weights
     score = sum(
-        (F.coalesce(F.col(name).cast("double"), F.lit(0.0)) * F.lit(w[name]) for name in ("views", "cart_adds", "purchases")),
+        (
+            F.coalesce(F.col(name).cast("double"), F.lit(0.0)) * F.lit(w[name])
+            for name in ("views", "cart_adds", "purchases")
+        ),
         F.lit(0.0),
     )
     return (
@@ -64,7 +67,9 @@ def bought_between(interactions: Any, start: date, end: date) -> Any:
     from pyspark.sql import functions as F
 
     return (
-        interactions.where((F.col("interaction_date") >= F.lit(start)) & (F.col("interaction_date") < F.lit(end)))
+        interactions.where(
+            (F.col("interaction_date") >= F.lit(start)) & (F.col("interaction_date") < F.lit(end))
+        )
         .where(F.col("purchases") > 0)
         .select("customer_id", "stock_code")
         .distinct()
@@ -92,7 +97,11 @@ def recommend(model: Any, customers: Any, excluded: Any, k: int) -> Any:
         .join(excluded, ["customer_id", "stock_code"], "left_anti")
     )
     rank = F.row_number().over(Window.partitionBy("customer_id").orderBy(F.desc("score"), "stock_code"))
-    return exploded.withColumn("rank", rank).where(F.col("rank") <= k).select("customer_id", "rank", "stock_code", "score")
+    return (
+        exploded.withColumn("rank", rank)
+        .where(F.col("rank") <= k)
+        .select("customer_id", "rank", "stock_code", "score")
+    )
 
 
 def popular(train: Any, customers: Any, excluded: Any, k: int) -> dict[str, list[str]]:
@@ -137,7 +146,9 @@ def train_recommendations(interactions: Any, params: MLParams) -> RecsResult:
     train_strength = strengths(train, params).cache()
     model = pipeline(params).fit(train_strength)
 
-    excluded = bought_between(interactions, holdout_start - timedelta(days=params.exclude_days), holdout_start)
+    excluded = bought_between(
+        interactions, holdout_start - timedelta(days=params.exclude_days), holdout_start
+    )
     bought = bought_between(interactions, holdout_start, last + timedelta(days=1))
     relevant_rows = bought.join(excluded, ["customer_id", "stock_code"], "left_anti")
     # evaluated: customers the model knows (seen before the holdout) who bought something new in it
@@ -150,8 +161,12 @@ def train_recommendations(interactions: Any, params: MLParams) -> RecsResult:
 
     k = params.top_k
     excluded_eval = excluded.join(customers, "customer_id", "left_semi").cache()
-    metrics = ranking_metrics(as_lists(recommend(model, customers, excluded_eval, k)), relevant, k)
-    baseline = ranking_metrics(popular(train, customers, excluded_eval, k), relevant, k)
+    metrics: dict[str, object] = {
+        **ranking_metrics(as_lists(recommend(model, customers, excluded_eval, k)), relevant, k)
+    }
+    baseline: dict[str, object] = {
+        **ranking_metrics(popular(train, customers, excluded_eval, k), relevant, k)
+    }
     baseline["rule"] = "most purchased products before the holdout"
     metrics["holdout_start"] = holdout_start.isoformat()
     train_rows = train_strength.count()
@@ -160,7 +175,8 @@ def train_recommendations(interactions: Any, params: MLParams) -> RecsResult:
     result = RecsResult(
         model=final,
         params={"rank": params.als_rank, "reg_param": params.als_reg_param, "alpha": params.als_alpha,
-                "max_iter": params.als_iterations, "weights": params.weights, "holdout_days": params.holdout_days,
+                "max_iter": params.als_iterations, "weights": params.weights,
+                "holdout_days": params.holdout_days,
                 "exclude_days": params.exclude_days, "top_k": k},
         metrics=metrics, baseline_metrics=baseline, train_rows=train_rows, data_from=first, data_to=last,
     )  # fmt: skip

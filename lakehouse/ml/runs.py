@@ -44,10 +44,11 @@ def _date(value: date | None) -> str:
     return f"date'{value.isoformat()}'" if value else "cast(null as date)"
 
 
-def record(sql: SparkSQL, run: TrainingRun) -> None:
+def record(sql: SparkSQL, run: TrainingRun, schema: str = ML_SCHEMA) -> None:
     """Append ``run`` to ``ml.training_runs`` (created on first use)."""
-    sql.execute(f"create database if not exists {ML_SCHEMA}")
-    sql.execute(f"create table if not exists {RUNS_TABLE} ({RUNS_COLUMNS}) using iceberg")
+    table = f"{schema}.{RUNS_TABLE}"
+    sql.execute(f"create database if not exists {schema}")
+    sql.execute(f"create table if not exists {table} ({RUNS_COLUMNS}) using iceberg")
     values = ", ".join([
         literal(run.run_id), literal(run.model), literal(run.model_version),
         literal(run.started_at), literal(run.finished_at), _date(run.data_from), _date(run.data_to),
@@ -57,18 +58,18 @@ def record(sql: SparkSQL, run: TrainingRun) -> None:
         "true" if run.gate_passed else "false", literal(run.gate_reason),
         "true" if run.published else "false",
     ])  # fmt: skip
-    sql.execute(f"insert into {RUNS_TABLE} values ({values})")
+    sql.execute(f"insert into {table} values ({values})")
 
 
-def published_version(sql: SparkSQL, model: str) -> str | None:
+def published_version(sql: SparkSQL, model: str, schema: str = ML_SCHEMA) -> str | None:
     """The version of ``model`` in use: the newest published run's (None: none published yet)."""
     from lakehouse.ml.io import table_exists
 
-    if not table_exists(sql, RUNS_TABLE):
+    table = f"{schema}.{RUNS_TABLE}"
+    if not table_exists(sql, table):
         return None
     version = sql.scalar(
-        f"select model_version from {RUNS_TABLE} where model = {literal(model)} and published "
+        f"select model_version from {table} where model = {literal(model)} and published "
         "order by finished_at desc, started_at desc limit 1"
     )
     return str(version) if version else None
-

@@ -12,10 +12,10 @@ from lakehouse.platform.values import parse_spark_conf
 
 FEATURES_TABLE = "marts.ml_customer_features"
 INTERACTIONS_TABLE = "marts.ml_interactions"
-ML_SCHEMA = "ml"
-RUNS_TABLE = f"{ML_SCHEMA}.training_runs"
-CHURN_TABLE = f"{ML_SCHEMA}.customer_churn_risk"
-RECS_TABLE = f"{ML_SCHEMA}.product_recommendations"
+ML_SCHEMA = "ml"  # the trainer's lake schema (tables below), read by the gold models
+RUNS_TABLE = "training_runs"
+CHURN_TABLE = "customer_churn_risk"
+RECS_TABLE = "product_recommendations"
 CHURN, RECOMMENDATIONS = "churn", "recommendations"
 WEIGHT_NAMES = ("views", "cart_adds", "purchases")
 
@@ -43,9 +43,12 @@ class MLParams:
     precision_margin: float = 0.01
     holdout_days: int = 7
     exclude_days: int = 7
-    weights: dict[str, float] = field(default_factory=lambda: {"views": 1.0, "cart_adds": 3.0, "purchases": 5.0})
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"views": 1.0, "cart_adds": 3.0, "purchases": 5.0}
+    )
     features_table: str = FEATURES_TABLE
     interactions_table: str = INTERACTIONS_TABLE
+    ml_schema: str = ML_SCHEMA  # where runs and scores go (benchmarks use their own)
     cv_folds: int = 3
     lr_reg_params: tuple[float, ...] = (0.01, 0.1)
     gbt_depths: tuple[int, ...] = (2, 4)
@@ -56,6 +59,9 @@ class MLParams:
     als_iterations: int = 10
     seed: int = 7
     top_k: int = 10
+
+    def table(self, name: str) -> str:
+        return f"{self.ml_schema}.{name}"
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> MLParams:
@@ -81,6 +87,6 @@ def model_dir(settings: Settings, model: str, version: str) -> Path:
     return ml_dir(settings) / "models" / model / version
 
 
-def score_dir(settings: Settings, table: str) -> Path:
-    """The Parquet files of a scoring run, registered over Thrift into ``table``."""
-    return ml_dir(settings) / "scores" / table.split(".")[-1]
+def score_dir(settings: Settings, relation: str) -> Path:
+    """The Parquet files of a scoring run, registered over Thrift into ``relation`` (``schema.table``)."""
+    return ml_dir(settings) / "scores" / relation.replace(".", "__")

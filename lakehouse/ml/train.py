@@ -6,7 +6,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lakehouse.ml import churn, gates, recommend
@@ -44,7 +44,9 @@ class TrainReport:
         return next(o for o in self.outcomes if o.model == model)
 
     def summary(self) -> str:
-        return f"ml train {self.run_id} in {self.seconds:.0f} s: " + "; ".join(o.summary() for o in self.outcomes)
+        return f"ml train {self.run_id} in {self.seconds:.0f} s: " + "; ".join(
+            o.summary() for o in self.outcomes
+        )
 
 
 def new_version(now: datetime) -> str:
@@ -83,7 +85,7 @@ def _train_churn(spark: Any, sql: SparkSQL, settings: Settings, params: MLParams
                             params.auc_floor, params.auc_margin)  # fmt: skip
     version = new_version(started)
     c.model.save(str(model_dir(settings, CHURN, version)))
-    return _record(sql, run_id, CHURN, version, started, gate, c.params, c.metrics,
+    return _record(sql, params, run_id, CHURN, version, started, gate, c.params, c.metrics,
                    c.baseline_metrics, c.train_rows, c.data_from, c.data_to)  # fmt: skip
 
 
@@ -97,20 +99,20 @@ def _train_recommendations(spark: Any, sql: SparkSQL, settings: Settings, params
                                       params.precision_margin)  # fmt: skip
     version = new_version(started)
     r.model.save(str(model_dir(settings, RECOMMENDATIONS, version)))
-    return _record(sql, run_id, RECOMMENDATIONS, version, started, gate, r.params, r.metrics,
+    return _record(sql, params, run_id, RECOMMENDATIONS, version, started, gate, r.params, r.metrics,
                    r.baseline_metrics, r.train_rows, r.data_from, r.data_to)  # fmt: skip
 
 
-def _record(sql: SparkSQL, run_id: str, model: str, version: str, started: datetime, gate: gates.Gate,
-            params: dict[str, object], metrics: dict[str, object], baseline: dict[str, object],
-            train_rows: int, data_from: object, data_to: object) -> ModelOutcome:  # fmt: skip
+def _record(sql: SparkSQL, ml: MLParams, run_id: str, model: str, version: str, started: datetime,
+            gate: gates.Gate, params: dict[str, object], metrics: dict[str, object],
+            baseline: dict[str, object], train_rows: int, data_from: date,
+            data_to: date) -> ModelOutcome:  # fmt: skip
     run = TrainingRun(
         run_id=run_id, model=model, model_version=version, started_at=started, finished_at=datetime.now(UTC),
-        data_from=data_from, data_to=data_to, train_rows=train_rows, params=params,  # type: ignore[arg-type]
-        metrics=metrics, baseline_metrics=baseline, gate_passed=gate.passed, gate_reason=gate.reason,
-        published=gate.passed,
+        data_from=data_from, data_to=data_to, train_rows=train_rows, params=params, metrics=metrics,
+        baseline_metrics=baseline, gate_passed=gate.passed, gate_reason=gate.reason, published=gate.passed,
     )  # fmt: skip
-    record(sql, run)
+    record(sql, run, ml.ml_schema)
     log.info("training run %s", json.dumps({"model": model, "version": version, "gate": gate.reason}))
-    in_use = published_version(sql, model)
+    in_use = published_version(sql, model, ml.ml_schema)
     return ModelOutcome(model, version, gate.passed, gate.reason, metrics, baseline, in_use)

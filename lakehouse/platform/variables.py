@@ -338,8 +338,8 @@ class LakehouseConfig(BaseModel):
     ML_SPARK_MASTER: str = Field(
         "local[2]",
         description=(
-            "Spark master of the ML application (`python -m lakehouse ml train` and `ml score`), its own driver "
-            "with an in-memory catalog; a `spark://` URL sends the same job to a cluster."
+            "Spark master of the ML application (`python -m lakehouse ml train` and `ml score`), its own "
+            "driver with an in-memory catalog; a `spark://` URL sends the same job to a cluster."
         ),
     )
     ML_DRIVER_MEMORY: Memory = Field("1g", description="Driver memory of the ML application.")

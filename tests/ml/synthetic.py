@@ -52,7 +52,9 @@ def simulate(customers: int = 200, days: int = 63, step: int = 3, horizon: int =
     carts: dict[str, list[int]] = {}
     views: dict[str, list[int]] = {}
     segment: dict[str, str] = {}
-    touch: dict[tuple[str, str, int], list[int]] = {}  # (customer, product, day) -> [views, carts, purchases, qty]
+    touch: dict[
+        tuple[str, str, int], list[int]
+    ] = {}  # (customer, product, day) -> [views, carts, purchases, qty]
 
     def pick(group: int) -> str:
         if rng.random() < 0.8:
@@ -126,4 +128,6 @@ def simulate(customers: int = 200, days: int = 63, step: int = 3, horizon: int =
          "cart_adds": t[1], "purchases": t[2], "quantity": t[3]}
         for (c, p, d), t in sorted(touch.items())
     ]  # fmt: skip
-    return Shop(pa.Table.from_pylist(rows, FEATURES_SCHEMA), pa.Table.from_pylist(interactions, INTERACTIONS_SCHEMA))
+    return Shop(
+        pa.Table.from_pylist(rows, FEATURES_SCHEMA), pa.Table.from_pylist(interactions, INTERACTIONS_SCHEMA)
+    )

@@ -76,7 +76,11 @@ def test_ranking_metrics():
 
 
 def test_interaction_weights():
-    assert interaction_weights("views=1;cart_adds=3;purchases=5") == {"views": 1, "cart_adds": 3, "purchases": 5}
+    assert interaction_weights("views=1;cart_adds=3;purchases=5") == {
+        "views": 1,
+        "cart_adds": 3,
+        "purchases": 5,
+    }
     assert interaction_weights("purchases=1") == {"views": 0, "cart_adds": 0, "purchases": 1}
     with pytest.raises(LakehouseError, match="unknown"):
         interaction_weights("likes=2")

@@ -43,7 +43,9 @@ def ml_lake(lake: Settings) -> MLLake:
     shutil.rmtree(ml_dir(lake), ignore_errors=True)
     shop = simulate()
     features, interactions = load_shop(lake, shop)
-    params = ml.MLParams.from_settings(lake, features_table=features, interactions_table=interactions, **TEST_GRID)
+    params = ml.MLParams.from_settings(
+        lake, features_table=features, interactions_table=interactions, **TEST_GRID
+    )
     return MLLake(lake, params, shop, {})
 
 
@@ -62,8 +64,10 @@ def test_1_train_publishes_both_models_past_their_gates(ml_lake: MLLake):
         assert (model_dir(s, outcome.model, outcome.version) / "metadata").is_dir()  # Spark ML save()
         ml_lake.published[outcome.model] = outcome.version
     with SparkSQL(s) as sql:
-        rows = sql.query("select model, model_version, gate_passed, published, train_rows, data_from, data_to, "
-                         "metrics from ml.training_runs order by model")  # fmt: skip
+        rows = sql.query(
+            "select model, model_version, gate_passed, published, train_rows, data_from, data_to, metrics "
+            "from ml.training_runs order by model"
+        )
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
         (CHURN, churn.version, True, True), (RECOMMENDATIONS, recs.version, True, True),
     ]  # fmt: skip
@@ -102,7 +106,9 @@ def test_3_score_writes_one_churn_row_per_customer_and_ten_new_products(ml_lake:
     with SparkSQL(s) as sql:
         risk = sql.query("select customer_id, cutoff_date, churn_probability, risk_band, top_drivers, "
                          "model_version from ml.customer_churn_risk")  # fmt: skip
-        recs = sql.query("select customer_id, rank, stock_code, score, model_version from ml.product_recommendations")
+        recs = sql.query(
+            "select customer_id, rank, stock_code, score, model_version from ml.product_recommendations"
+        )
 
     assert len(risk) == len(scoring) == report.churn_rows
     assert {r[0]: r[1] for r in risk} == {c: d.isoformat() for c, d in scoring.items()}
