@@ -27,6 +27,9 @@ NUMERIC_FEATURES = (
     "distinct_products_28d", "revenue_total", "revenue_28d", "avg_order_value", "sessions_7d",
     "sessions_prev_7d", "sessions_28d", "cart_adds_28d", "product_views_28d",
 )  # fmt: skip
+# derived from the row's own point-in-time features (no other data): the order rate, the recency in units
+# of the customer's usual gap between orders, and the trend of visits
+DERIVED_FEATURES = ("order_rate", "recency_in_gaps", "sessions_trend")
 CATEGORICAL = "segment"
 MIN_HOLDOUT_ROWS = 30
 
@@ -49,9 +52,15 @@ def prepare(df: Any) -> Any:
     from pyspark.sql import functions as F
 
     cols = [F.coalesce(F.col(c).cast("double"), F.lit(0.0)).alias(c) for c in NUMERIC_FEATURES]
+    rate = F.col("orders_total") / F.greatest(F.col("tenure_days"), F.lit(1.0))
     return df.select(
         "customer_id", "cutoff_date", "is_scoring_cutoff", "churned",
         F.coalesce(F.col(CATEGORICAL), F.lit("unknown")).alias(CATEGORICAL), *cols,
+    ).select(
+        "*",
+        rate.alias("order_rate"),
+        (F.col("days_since_last_order") * rate).alias("recency_in_gaps"),
+        (F.col("sessions_7d") - F.col("sessions_prev_7d")).alias("sessions_trend"),
     )  # fmt: skip
 
 
@@ -63,7 +72,7 @@ def pipeline(kind: str, value: float, params: MLParams) -> Any:
     stages: list[Any] = [
         StringIndexer(inputCol=CATEGORICAL, outputCol="segment_idx", handleInvalid="keep"),
         OneHotEncoder(inputCol="segment_idx", outputCol="segment_vec", dropLast=False),
-        VectorAssembler(inputCols=[*NUMERIC_FEATURES, "segment_vec"], outputCol="raw"),
+        VectorAssembler(inputCols=[*NUMERIC_FEATURES, *DERIVED_FEATURES, "segment_vec"], outputCol="raw"),
         StandardScaler(inputCol="raw", outputCol="features", withMean=True, withStd=True),
     ]
     if kind == "logistic_regression":

@@ -41,6 +41,7 @@ def ml_spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.local.dir": str(data / "spark-tmp"),
         "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     }

@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 
 from lakehouse import ml
-from lakehouse.ml.churn import NUMERIC_FEATURES
+from lakehouse.ml.churn import DERIVED_FEATURES, NUMERIC_FEATURES
 from lakehouse.ml.runs import published_version
 from lakehouse.ml.settings import CHURN, RECOMMENDATIONS, ml_dir, model_dir
 from lakehouse.platform.settings import Settings
@@ -25,7 +25,10 @@ from tests.ml.lake import load_shop
 from tests.ml.synthetic import Shop, simulate
 
 # a small grid: the defaults' model kinds, fewer candidates and folds (test time is a budget)
-TEST_GRID = {"lr_reg_params": (0.01,), "gbt_depths": (3,), "cv_folds": 2, "als_iterations": 6}
+TEST_GRID = {
+    "lr_reg_params": (0.01,), "gbt_depths": (3,), "gbt_iterations": 10, "cv_folds": 2,
+    "als_rank": 16, "als_iterations": 5,
+}  # fmt: skip
 
 
 @dataclass
@@ -112,7 +115,7 @@ def test_3_score_writes_one_churn_row_per_customer_and_ten_new_products(ml_lake:
 
     assert len(risk) == len(scoring) == report.churn_rows
     assert {r[0]: r[1] for r in risk} == {c: d.isoformat() for c, d in scoring.items()}
-    names = {*NUMERIC_FEATURES, "segment"}
+    names = {*NUMERIC_FEATURES, *DERIVED_FEATURES, "segment"}
     for _cid, _d, probability, band, drivers, version in risk:
         assert 0 <= probability <= 1
         assert band == ("high" if probability >= 0.6 else "medium" if probability >= 0.3 else "low")
