@@ -10,6 +10,7 @@ model, the third scores with it.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +22,7 @@ from lakehouse.ml.runs import published_version
 from lakehouse.ml.settings import CHURN, RECOMMENDATIONS, ml_dir, model_dir
 from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL
-from tests.ml.lake import load_shop
+from tests.ml.lake import FIXTURE_SCHEMA, load_shop
 from tests.ml.synthetic import Shop, simulate
 
 # a small grid: the defaults' model kinds, fewer candidates and folds (test time is a budget)
@@ -40,7 +41,7 @@ class MLLake:
 
 
 @pytest.fixture(scope="module")
-def ml_lake(lake: Settings) -> MLLake:
+def ml_lake(lake: Settings) -> Iterator[MLLake]:
     with SparkSQL(lake) as sql:
         sql.execute("drop database if exists ml cascade")
     shutil.rmtree(ml_dir(lake), ignore_errors=True)
@@ -49,7 +50,11 @@ def ml_lake(lake: Settings) -> MLLake:
     params = ml.MLParams.from_settings(
         lake, features_table=features, interactions_table=interactions, **TEST_GRID
     )
-    return MLLake(lake, params, shop, {})
+    yield MLLake(lake, params, shop, {})
+    with SparkSQL(lake) as sql:  # leave the lake as found: other modules' ml sources start empty
+        for schema in ("ml", FIXTURE_SCHEMA):
+            sql.execute(f"drop database if exists {schema} cascade")
+    shutil.rmtree(ml_dir(lake), ignore_errors=True)
 
 
 def test_1_train_publishes_both_models_past_their_gates(ml_lake: MLLake):
