@@ -109,15 +109,20 @@ def _from_groups(
     """
     take = r.random(len(stock)) < GROUP_SHARE
     stock = stock.copy()
-    for g, members in world.group_products(catalogue).items():
-        sel = np.flatnonzero(take & (group == g))
-        for _ in range(5):
-            if not len(sel):
-                break
-            stock[sel] = pick(r, members, world.product_weight, len(sel))
-            order = np.lexsort((stock, line_invoice))
-            same = (np.diff(line_invoice[order]) == 0) & (np.diff(stock[order]) == 0)
-            sel = np.intersect1d(order[1:][same], sel)
+    members = world.group_products(catalogue)
+    redraw = np.flatnonzero(take & np.isin(group, list(members)))
+    for _ in range(5):
+        if not len(redraw):
+            break
+        for g, products in members.items():
+            sel = redraw[group[redraw] == g]
+            if len(sel):
+                stock[sel] = pick(r, products, world.product_weight, len(sel))
+        key = line_invoice.astype(np.int64) * len(world.stock_codes) + stock  # (invoice, product)
+        order = np.argsort(key, kind="stable")
+        repeat = np.zeros(len(stock), dtype=bool)
+        repeat[order[1:][np.diff(key[order]) == 0]] = True
+        redraw = redraw[repeat[redraw]]
     return stock
 
 

@@ -36,7 +36,8 @@ data_window as (
 
     select
         min(invoice_date) as first_order_day,
-        max(invoice_date) as last_order_day
+        max(invoice_date) as last_order_day,
+        cast(floor(datediff(max(invoice_date), min(invoice_date)) / {{ step }}) as int) as regular_cutoffs
     from order_lines
 
 ),
@@ -47,12 +48,8 @@ cutoffs as (
         date_add(data_window.first_order_day, steps.k * {{ step }}) as cutoff_date,
         false as is_scoring_cutoff
     from data_window
-    lateral view explode(
-        sequence(1, cast(floor(datediff(data_window.last_order_day, data_window.first_order_day) / {{ step }}) as int))
-    ) steps as k
-    where
-        steps.k >= 1
-        and date_add(data_window.first_order_day, steps.k * {{ step }}) <= data_window.last_order_day
+        lateral view explode(sequence(0, data_window.regular_cutoffs)) steps as k
+    where steps.k >= 1
     union all
     select
         date_add(last_order_day, 1) as cutoff_date,
@@ -69,7 +66,7 @@ order_days as (
         customer_id,
         invoice_date as activity_date,
         count(distinct invoice_no) as orders,
-        count(case when line_type = 'sale' then 1 end) as lines,
+        count(case when line_type = 'sale' then 1 end) as sale_lines,
         collect_set(case when line_type = 'sale' then stock_code end) as products,
         0 as revenue,
         0 as sessions,
@@ -87,7 +84,7 @@ revenue_days as (  -- net: cancellations of product sales count against the reve
         customer_id,
         invoice_date as activity_date,
         0 as orders,
-        0 as lines,
+        0 as sale_lines,
         cast(array() as array<string>) as products,
         sum(amount_gbp) as revenue,
         0 as sessions,
@@ -105,7 +102,7 @@ session_days as (
         customer_id,
         session_date as activity_date,
         0 as orders,
-        0 as lines,
+        0 as sale_lines,
         cast(array() as array<string>) as products,
         0 as revenue,
         count(*) as sessions,
@@ -123,7 +120,7 @@ event_days as (
         customer_id,
         event_date as activity_date,
         0 as orders,
-        0 as lines,
+        0 as sale_lines,
         cast(array() as array<string>) as products,
         0 as revenue,
         0 as sessions,
@@ -141,7 +138,7 @@ customer_days as (
         customer_id,
         activity_date,
         sum(orders) as orders,
-        sum(lines) as lines,
+        sum(sale_lines) as sale_lines,
         flatten(collect_list(products)) as products,
         sum(revenue) as revenue,
         sum(sessions) as sessions,
@@ -185,7 +182,7 @@ features as (
         sum(case when days_before > 0 then orders else 0 end) as orders_total,
         sum(case when days_before between 1 and 7 then orders else 0 end) as orders_7d,
         sum(case when days_before between 1 and 28 then orders else 0 end) as orders_28d,
-        sum(case when days_before between 1 and 28 then lines else 0 end) as lines_28d,
+        sum(case when days_before between 1 and 28 then sale_lines else 0 end) as lines_28d,
         size(
             array_distinct(flatten(collect_list(case when days_before between 1 and 28 then products end)))
         ) as distinct_products_28d,

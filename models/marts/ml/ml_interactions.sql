@@ -23,7 +23,7 @@ purchases as (
         customer_id,
         stock_code,
         invoice_date as interaction_date,
-        0 as views,
+        0 as view_events,
         0 as cart_adds,
         count(*) as purchases,
         sum(greatest(quantity, 0)) as quantity
@@ -39,7 +39,7 @@ clicks as (
         customer_id,
         stock_code,
         event_date as interaction_date,
-        count(case when event_type = 'view' then 1 end) as views,
+        count(case when event_type = 'view' then 1 end) as view_events,
         count(case when event_type = 'add_to_cart' then 1 end) as cart_adds,
         0 as purchases,
         0 as quantity
@@ -55,7 +55,7 @@ interactions as (
         customer_id,
         stock_code,
         interaction_date,
-        sum(views) as views,
+        sum(view_events) as view_events,
         sum(cart_adds) as cart_adds,
         sum(purchases) as purchases,
         sum(quantity) as quantity
@@ -74,12 +74,12 @@ final as (
         customer_id,
         stock_code,
         interaction_date,
-        cast(views as bigint) as views,
+        cast(view_events as bigint) as views,  -- noqa: RF04
         cast(cart_adds as bigint) as cart_adds,
         cast(purchases as bigint) as purchases,
         cast(quantity as bigint) as quantity
     from interactions
-    where views + cart_adds + purchases > 0
+    where view_events + cart_adds + purchases > 0
 
 )
 
