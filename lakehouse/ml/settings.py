@@ -50,6 +50,9 @@ class MLParams:
     interactions_table: str = INTERACTIONS_TABLE
     ml_schema: str = ML_SCHEMA  # where runs and scores go (benchmarks use their own)
     cv_folds: int = 3
+    purge_label_overlap: bool = (
+        False  # churn: fit only on cutoffs whose label window closed before the holdout
+    )
     lr_reg_params: tuple[float, ...] = (0.01, 0.1)
     gbt_depths: tuple[int, ...] = (2, 4)
     gbt_iterations: int = 20
