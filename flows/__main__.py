@@ -18,7 +18,12 @@ import click
 
 import flows  # noqa: F401  (exports settings to the environment before Prefect is imported)
 from flows.ingest import SHOP_DEMO_DAYS
-from ingestion.generate.config import DEMO_DAYS, GeneratorConfig
+from ingestion.generate.config import (
+    DEMO_CHURN_HORIZON_DAYS,
+    DEMO_DAYS,
+    DEMO_ML_CUTOFF_STEP_DAYS,
+    GeneratorConfig,
+)
 from lakehouse.platform.cli import LakehouseGroup, name_log_file
 from lakehouse.platform.settings import load_settings
 
@@ -60,6 +65,14 @@ def main() -> None:
 @click.option(
     "--shop-days", default=SHOP_DEMO_DAYS, show_default=True,
     help="Simulated days of the demo shop database (in all: a second run adds none).",
+)  # fmt: skip
+@click.option(
+    "--churn-horizon-days", default=DEMO_CHURN_HORIZON_DAYS, show_default=True,
+    help="Churn horizon of the ML features in this run (LAKEHOUSE_CHURN_HORIZON_DAYS for the other flows).",
+)  # fmt: skip
+@click.option(
+    "--ml-cutoff-step-days", default=DEMO_ML_CUTOFF_STEP_DAYS, show_default=True,
+    help="Days between the ML features' cutoffs in this run (LAKEHOUSE_ML_CUTOFF_STEP_DAYS for the others).",
 )  # fmt: skip
 @click.option("--wait", "wait", default=0.0, help="Seconds to wait for a running pipeline to finish.")
 @FULL

@@ -13,6 +13,7 @@ from prefect import get_run_logger, task
 
 from lakehouse import ml
 from lakehouse.platform.settings import load_settings
+from lakehouse.platform.sql import SparkSQL
 
 
 @task(name="ml-train")
@@ -27,8 +28,11 @@ def train_models(shuffle_labels: bool = False) -> ml.TrainReport:
 def score_customers(train_if_unpublished: bool = False) -> ml.ScoreReport:
     """Score with the published models (``train_if_unpublished``: train first where none is published)."""
     settings = load_settings()
-    if train_if_unpublished and not ml.published_models(settings) >= {"churn", "recommendations"}:
-        get_run_logger().info("ml train (no published model yet): %s", ml.train(settings).summary())
+    if train_if_unpublished:
+        with SparkSQL(settings) as sql:
+            published = ml.published_models(sql)
+        if len(published) < 2:
+            get_run_logger().info("ml train (no published model yet): %s", ml.train(settings).summary())
     report = ml.score(settings)
     get_run_logger().info("ml score: %s", report.summary())
     return report

@@ -35,8 +35,13 @@ from flows.ml import score_customers, train_models
 from flows.report import RunReport, layer_counts
 from flows.retry import TRANSIENT_RETRIES
 from flows.run import Run, flow_run, timed
-from flows.transform import DbtOutcome, run_dbt, transform
-from ingestion.generate.config import DEMO_DAYS, GeneratorConfig
+from flows.transform import DbtOutcome, ml_vars, run_dbt, transform
+from ingestion.generate.config import (
+    DEMO_CHURN_HORIZON_DAYS,
+    DEMO_DAYS,
+    DEMO_ML_CUTOFF_STEP_DAYS,
+    GeneratorConfig,
+)
 from lakehouse import gold
 from lakehouse.platform.settings import load_settings
 
@@ -138,11 +143,17 @@ def pipeline(
     shop_days: int = SHOP_DEMO_DAYS,
     wait_for_lock_seconds: float = 0,
     full: bool = False,
+    churn_horizon_days: int = DEMO_CHURN_HORIZON_DAYS,
+    ml_cutoff_step_days: int = DEMO_ML_CUTOFF_STEP_DAYS,
 ) -> RunReport:
     """One full run: services up, ingest the demo dataset and a day of its web servers' access logs, the
     demo shop database (its first ``shop_days`` simulated days) extracted, dbt build, customers scored by
-    the published churn and recommendation models (trained first on a new lake), export to gold."""
-    with _pipeline_run("Lakehouse pipeline run", wait_for_lock_seconds) as run:
+    the published churn and recommendation models (trained first on a new lake), export to gold. The ML
+    features take the demo's churn horizon and cutoff step (its data is short; other flows: the settings)."""
+    with (
+        ml_vars(churn_horizon_days, ml_cutoff_step_days),
+        _pipeline_run("Lakehouse pipeline run", wait_for_lock_seconds) as run,
+    ):
         run.step(
             "ingest", lambda: ingest_demo(
                 seed=seed, days=days, lines_per_day=lines_per_day, sessions_per_day=sessions_per_day,

@@ -12,9 +12,11 @@ same cores (README, "Design decisions").
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +67,26 @@ def dbt_runner(logger: Logger, *callbacks: DbtCallback) -> Any:  # a dbtRunner
 
     dbt_thrift.install()  # one Thrift session per thread, fast polling, cancel made safe
     return dbtRunner(callbacks=[_node_logger(logger), *callbacks])
+
+
+@contextmanager
+def ml_vars(churn_horizon_days: int, ml_cutoff_step_days: int) -> Iterator[None]:
+    """The dbt vars of marts.ml_customer_features for the dbt runs inside (dbt runs in this process and reads
+    them through env_var() in dbt_project.yml); the settings' values again afterwards."""
+    values = {
+        "LAKEHOUSE_CHURN_HORIZON_DAYS": str(int(churn_horizon_days)),
+        "LAKEHOUSE_ML_CUTOFF_STEP_DAYS": str(int(ml_cutoff_step_days)),
+    }
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_args(args: list[str], target: str | None) -> list[str]:

@@ -286,6 +286,38 @@ def cluster_env(settings: Settings) -> None:
 
 
 @main.group()
+def ml() -> None:
+    """Churn risk and product recommendations (Spark MLlib in its own Spark application)."""
+
+
+@ml.command("train")
+@click.option(
+    "--shuffle-labels",
+    is_flag=True,
+    help="Sanity check: churn trained on permuted labels (its gate must refuse).",
+)
+@click.pass_obj
+def ml_train(settings: Settings, shuffle_labels: bool) -> None:
+    """Train, evaluate and gate both models; publish those that pass (recorded in ml.training_runs)."""
+    from lakehouse import ml as lake_ml
+
+    report = lake_ml.train(settings, shuffle_labels=shuffle_labels)
+    for outcome in report.outcomes:
+        click.echo(outcome.summary())
+    click.echo(report.summary())
+
+
+@ml.command("score")
+@click.pass_obj
+def ml_score(settings: Settings) -> None:
+    """Score the scoring cutoff's customers with the published models (ml.customer_churn_risk,
+    ml.product_recommendations)."""
+    from lakehouse import ml as lake_ml
+
+    click.echo(lake_ml.score(settings).summary())
+
+
+@main.group()
 def kafka() -> None:
     """The embedded Kafka-protocol broker (Tansu, in memory) for the streaming demo and tests."""
 

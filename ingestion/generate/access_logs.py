@@ -39,9 +39,8 @@ from faker import Faker
 from ingestion.generate import clickstream
 from ingestion.generate import reference as ref
 from ingestion.generate.config import GeneratorConfig
-from ingestion.generate.world import World, build_world, rng
+from ingestion.generate.world import LOGS, World, build_world, rng
 
-LOGS = 8  # random stream (world.py uses 0..7)
 COMBINED, NGINX_TIMED = "combined", "nginx_timed"
 
 

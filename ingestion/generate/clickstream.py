@@ -3,6 +3,10 @@
 Human sessions browse (view), some add to cart, a few remove, some check out and purchase, with
 seconds to minutes between events. Bot sessions (share ``bot_sessions``) have crawler or script user
 agents, hundreds of milliseconds between events, many views, and never buy.
+
+Learnable structure (stream ``ML``, the other draws stay as they were): a leaving customer's sessions
+thin out before its leave day and stop on it (they go to other customers), and a logged-in visitor views
+products of its buy-together group with share ``GROUP_SHARE``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ingestion.generate import reference as ref
-from ingestion.generate.world import CLICKS, World, rng
+from ingestion.generate.world import CLICKS, GROUP_SHARE, ML, World, pick, rng
 
 EVENT_TYPES = ("view", "add_to_cart", "remove_from_cart", "checkout", "purchase")
 
@@ -39,11 +43,16 @@ def sessions(world: World, d: int) -> list[dict[str, str | None]]:
     hour_p = np.array(ref.HOUR_WEIGHTS) / np.sum(ref.HOUR_WEIGHTS)
     catalogue = world.products_on(d)
     customers = world.customers_on(d)
+    r_ml = rng(cfg.seed, ML, CLICKS, d)
+    activity = world.activity(d)
+    active = customers[activity[customers] > 0]
+    groups = world.group_products(catalogue)
     events: list[dict[str, str | None]] = []
     ref_p = np.array([x[2] for x in ref.REFERRERS])
     ref_p = ref_p / ref_p.sum()
     for _ in range(cfg.sessions_per_day):
         bot = bool(r.random() < cfg.dirt.bot_sessions)
+        customer, logged_in = -1, False
         session_id = str(uuid.UUID(bytes=r.bytes(16), version=4))
         t = day_start + float(r.choice(24, p=hour_p)) * 3600 + float(r.random()) * 3600
         if bot:
@@ -53,8 +62,14 @@ def sessions(world: World, d: int) -> list[dict[str, str | None]]:
         else:
             device = str(r.choice(ref.DEVICES, p=ref.DEVICE_WEIGHTS))
             agent = str(r.choice(ref.USER_AGENTS[device]))
-            logged_in = r.random() < 0.6 and len(customers)
-            user = str(world.customer_ids[r.choice(customers)]) if logged_in else f"anon-{r.bytes(6).hex()}"
+            logged_in = bool(r.random() < 0.6 and len(customers))
+            if logged_in:
+                customer = int(r.choice(customers))
+                if r_ml.random() >= activity[customer] and len(active):  # leaving: someone else visits
+                    customer = int(pick(r_ml, active, activity, 1)[0])
+                user = str(world.customer_ids[customer])
+            else:
+                user = f"anon-{r.bytes(6).hex()}"
             referrer, source, _w = ref.REFERRERS[int(r.choice(len(ref.REFERRERS), p=ref_p))]
         ip = _ip(r, bot)
         common = {
@@ -73,7 +88,12 @@ def sessions(world: World, d: int) -> list[dict[str, str | None]]:
         else:
             steps.append(("view", f"{ref.SHOP_URL}/", None))
             cart: list[str] = []
-            for code in world.stock_codes[r.choice(catalogue, size=int(r.geometric(0.3)))]:
+            viewed = r.choice(catalogue, size=int(r.geometric(0.3)))
+            own = groups.get(int(world.customer_group[customer])) if logged_in else None
+            if own is not None:
+                mine = np.flatnonzero(r_ml.random(len(viewed)) < GROUP_SHARE)
+                viewed[mine] = pick(r_ml, own, world.product_weight, len(mine))
+            for code in world.stock_codes[viewed]:
                 code = str(code)
                 steps.append(("view", f"{ref.SHOP_URL}/product/{code}", code))
                 if r.random() < 0.25:

@@ -38,6 +38,11 @@ class DirtRates:
 # Days of history the demo run generates (`make run`, `python -m flows run`): a month, so that the marts
 # have something to show; GeneratorConfig's own default (`python -m ingestion generate`) is a week.
 DEMO_DAYS = 30
+# ... and the churn horizon and cutoff step its ML features use (dbt vars churn_horizon_days and
+# ml_cutoff_step_days): a month of data holds no 90-day horizon. Other flows use the settings
+# (LAKEHOUSE_CHURN_HORIZON_DAYS, LAKEHOUSE_ML_CUTOFF_STEP_DAYS).
+DEMO_CHURN_HORIZON_DAYS = 7
+DEMO_ML_CUTOFF_STEP_DAYS = 2
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ Prices are not carried (they come from the price history). Dirt is applied per :
 invoice dates in other formats or unparseable, zero/negative quantities, invoices without customer,
 lines pointing at products or countries that only arrive in a later master-data batch, exact
 duplicate lines (half in the same batch, half in the next one), and, per batch, an extra column.
+
+Learnable structure (stream ``ML``): a churning customer's invoices thin out before its leave day and
+stop on it (they go to other customers), and a share of each invoice's lines comes from the customer's
+buy-together group.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pyarrow.compute as pc
 
 from ingestion.generate import reference as ref
 from ingestion.generate.config import DirtRates
-from ingestion.generate.world import DRIFT, ORDERS, World, rng
+from ingestion.generate.world import DRIFT, GROUP_SHARE, ML, ORDERS, World, pick, rng
 
 COLUMNS = ("invoice_no", "stock_code", "quantity", "invoice_date", "customer_id", "country_id")
 CANONICAL_FORMAT = "%Y-%m-%d %H:%M:%S"  # UTC
@@ -46,10 +50,10 @@ def _format_dates(seconds: np.ndarray, r: np.random.Generator, dirt: DirtRates) 
         values = np.empty(len(odd), dtype=object)
         sub = seconds[odd]
         for k, name in enumerate(OTHER_FORMATS):
-            pick = kind == k
-            if not pick.any():
+            of_kind = kind == k
+            if not of_kind.any():
                 continue
-            s = sub[pick]
+            s = sub[of_kind]
             if name == "dd/MM/yyyy HH:mm":
                 text = pc.strftime(pa.array(s.astype("datetime64[s]")), "%d/%m/%Y %H:%M")
             elif name == "MM/dd/yyyy":
@@ -61,7 +65,7 @@ def _format_dates(seconds: np.ndarray, r: np.random.Generator, dirt: DirtRates) 
                 offsets = np.array([z[1] for z in ZONES])[zone]
                 local = pc.strftime(pa.array((s + offsets).astype("datetime64[s]")), "%Y-%m-%dT%H:%M:%S")
                 text = pc.binary_join_element_wise(local, pa.array(np.array([z[0] for z in ZONES])[zone]), "")
-            values[pick] = text.to_numpy(zero_copy_only=False)
+            values[of_kind] = text.to_numpy(zero_copy_only=False)
         out = _replace(out, odd, values)
     bad = np.flatnonzero(r.random(n) < dirt.bad_dates)
     if len(bad):
@@ -77,12 +81,49 @@ def _replace(values: pa.Array, positions: np.ndarray, new: np.ndarray) -> pa.Arr
     return pc.replace_with_mask(values, pa.array(mask), pa.array(new, pa.string()))
 
 
-def _pick(r: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    w = weights[candidates]
-    cum = np.cumsum(w)
-    return candidates[
-        np.searchsorted(cum, r.random(size) * cum[-1], side="right").clip(0, len(candidates) - 1)
-    ]
+def _thin_out(
+    world: World, d: int, customer: np.ndarray, who: np.ndarray, r: np.random.Generator
+) -> np.ndarray:
+    """Give the invoices of leaving customers (1 - their activity of the day) to active customers."""
+    activity = world.activity(d)
+    moved = np.flatnonzero(r.random(len(customer)) >= activity[customer])
+    active = who[activity[who] > 0]
+    if len(moved) and len(active):
+        customer = customer.copy()
+        customer[moved] = pick(r, active, world.customer_weight * activity, len(moved))
+    return customer
+
+
+def _from_groups(
+    world: World,
+    catalogue: np.ndarray,
+    group: np.ndarray,
+    line_invoice: np.ndarray,
+    stock: np.ndarray,
+    r: np.random.Generator,
+) -> np.ndarray:
+    """Replace a share ``GROUP_SHARE`` of the products by one of the buyer's group (by product weight).
+
+    A product drawn twice for one invoice is drawn again from the group a few times; what still repeats is
+    left to the one-line-per-product loop of :func:`day_lines`.
+    """
+    take = r.random(len(stock)) < GROUP_SHARE
+    stock = stock.copy()
+    members = world.group_products(catalogue)
+    redraw = np.flatnonzero(take & np.isin(group, list(members)))
+    for _ in range(5):
+        if not len(redraw):
+            break
+        for g, products in members.items():
+            sel = redraw[group[redraw] == g]
+            if len(sel):
+                stock[sel] = pick(r, products, world.product_weight, len(sel))
+        key = line_invoice.astype(np.int64) * len(world.stock_codes) + stock  # (invoice, product)
+        order = np.argsort(key, kind="stable")
+        repeat = np.zeros(len(stock), dtype=bool)
+        repeat[order[1:][np.diff(key[order]) == 0]] = True
+        redraw = redraw[repeat[redraw]]
+    return stock
 
 
 def day_lines(world: World, d: int, n_lines: int, first_invoice: int, part: int = 0) -> DayLines:
@@ -99,7 +140,9 @@ def day_lines(world: World, d: int, n_lines: int, first_invoice: int, part: int 
     day_start = (np.datetime64(cfg.start_date, "s") + np.timedelta64(d * 86_400, "s")).astype(np.int64)
     second = np.sort(r.choice(24, size=n_inv, p=hour_p) * 3600 + r.integers(0, 3600, size=n_inv))
     who = world.customers_on(d)
-    customer = _pick(r, who, world.customer_weight, n_inv)
+    customer = pick(r, who, world.customer_weight, n_inv)
+    r_ml = rng(cfg.seed, ML, ORDERS, d, part)
+    customer = _thin_out(world, d, customer, who, r_ml)
     country = world.countries[d, customer]
     guest = r.random(n_inv) < dirt.missing_customers
     home = np.flatnonzero(world.country_intro <= d)
@@ -109,7 +152,9 @@ def day_lines(world: World, d: int, n_lines: int, first_invoice: int, part: int 
     # ---------- lines
     line_invoice = np.repeat(np.arange(n_inv), sizes)
     catalogue = world.products_on(d)
-    stock = _pick(r, catalogue, world.product_weight, n_lines)
+    stock = pick(r, catalogue, world.product_weight, n_lines)
+    group = world.customer_group[customer[line_invoice]]
+    stock = _from_groups(world, catalogue, group, line_invoice, stock, r_ml)
     for _ in range(50):  # one line per product and invoice: exact duplicates are dirt only
         order = np.lexsort((stock, line_invoice))
         same = (np.diff(line_invoice[order]) == 0) & (np.diff(stock[order]) == 0)

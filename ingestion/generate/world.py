@@ -4,6 +4,11 @@ Day ``d`` is ``start_date + d``. Master data is published every morning for days
 last one is the morning after the last order day, so late-arriving products and countries do arrive).
 All randomness comes from ``numpy.random.default_rng([seed, stream, ...])``: the same seed gives the
 same shop, whatever is generated from it.
+
+Learnable structure (stream ``ML``, so the other streams draw as before): products fall into buy-together
+groups and every customer has an affinity group, from which a share of its order lines and product views
+come; a churn-prone segment of customers leaves on a given day, their orders and visits thinning out over
+the week before it.
 """
 
 from __future__ import annotations
@@ -17,8 +22,24 @@ from ingestion.generate import reference as ref
 from ingestion.generate.config import GeneratorConfig
 
 # Independent random streams (so that e.g. more sessions do not change the orders).
-PRODUCTS, PRICES, CUSTOMERS, RATES, ORDERS, CLICKS, NAMES, DRIFT = range(8)
+PRODUCTS, PRICES, CUSTOMERS, RATES, ORDERS, CLICKS, NAMES, DRIFT, LOGS, ML = range(10)
 LATE_PRODUCT_SHARE = 0.1
+# ---------- learnable structure (stream ML)
+PRODUCT_GROUPS = 20  # buy-together groups (fewer for small catalogues: at least ~10 products each)
+GROUP_SHARE = 0.6  # share of an identified customer's order lines and product views from its group
+CHURN_SHARE = 0.25  # customers who leave on their leave day
+THIN_DAYS = 7  # their orders and visits thin out linearly over these days before it ...
+THIN_FLOOR = 0.2  # ... down to this share of the usual rate on the last day
+NEVER = np.iinfo(np.int32).max  # leave day of customers who stay
+
+
+def pick(r: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """``size`` draws from ``candidates`` with probability proportional to ``weights[candidates]``."""
+    w = weights[candidates]
+    cum = np.cumsum(w)
+    return candidates[
+        np.searchsorted(cum, r.random(size) * cum[-1], side="right").clip(0, len(candidates) - 1)
+    ]
 
 
 def rng(seed: int, *stream: int) -> np.random.Generator:
@@ -50,6 +71,10 @@ class World:
     # exchange rates
     currencies: np.ndarray
     rates: np.ndarray  # (days + 1, currencies)
+    # learnable structure
+    product_group: np.ndarray  # buy-together group of each product
+    customer_group: np.ndarray  # affinity group of each customer
+    leave_day: np.ndarray  # day from which a churning customer neither orders nor visits (NEVER: stays)
 
     @property
     def days(self) -> int:
@@ -63,6 +88,17 @@ class World:
 
     def customers_on(self, d: int) -> np.ndarray:
         return np.flatnonzero(self.registered <= d)
+
+    def activity(self, d: int) -> np.ndarray:
+        """Each customer's order and visit rate on day ``d`` as a share of its usual one (0 once left)."""
+        left = (self.leave_day - d).astype(np.float64)  # days until leaving, 0 on the leave day
+        ramp = THIN_FLOOR + (1.0 - THIN_FLOOR) * (left - 1.0) / (THIN_DAYS - 1)
+        return np.where(left >= 1, np.clip(ramp, THIN_FLOOR, 1.0), 0.0)
+
+    def group_products(self, catalogue: np.ndarray) -> dict[int, np.ndarray]:
+        """The products of ``catalogue`` by buy-together group."""
+        groups = self.product_group[catalogue]
+        return {int(g): catalogue[groups == g] for g in np.unique(groups)}
 
 
 def build_world(config: GeneratorConfig) -> World:
@@ -144,8 +180,18 @@ def build_world(config: GeneratorConfig) -> World:
     rates = base * np.cumprod(steps, axis=0)
     rates[:, currencies == "GBP"] = 1.0
 
+    # ---------- learnable structure: buy-together groups, a churn-prone segment
+    r = rng(seed, ML)
+    groups = max(1, min(PRODUCT_GROUPS, n // 10))
+    product_group = r.integers(0, groups, size=n)
+    customer_group = r.integers(0, groups, size=m)
+    churns = r.random(m) < CHURN_SHARE
+    leave = r.integers(int(np.ceil(0.25 * days)), days + 14, size=m)
+    leave_day = np.where(churns, leave, NEVER).astype(np.int64)
+
     return World(
         config, country_ids, country_intro, stock_codes, descriptions, category_names[category_idx],
         product_intro, product_weight, prices, price_dates, customer_ids, registered,
         registered_seconds, customer_weight, countries, segments, updated, currencies, rates,
+        product_group, customer_group, leave_day,
     )  # fmt: skip

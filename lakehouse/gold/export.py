@@ -43,6 +43,8 @@ from lakehouse.gold.roles import MARTS_SCHEMA, WRITER, ensure_gold, role_url
 from lakehouse.gold.stage import drop_leftovers, drop_staged, stage_swap
 from lakehouse.gold.state import ensure_state, read_state
 from lakehouse.gold.swap import swap_all
+from lakehouse.ml.runs import ensure_tables as ensure_ml_tables
+from lakehouse.ml.settings import ML_SCHEMA
 from lakehouse.platform.errors import LakehouseError, ServiceUnavailable, first_line
 from lakehouse.platform.settings import Settings
 from lakehouse.platform.sql import SparkSQL
@@ -70,6 +72,8 @@ def export_gold(
         with SparkSQL(settings) as spark, psycopg.connect(url) as conn:
             if any(m.lake_relation.startswith(f"{history.SCHEMA}.") for m in models):
                 history.ensure_tables(spark)  # a lake from before the run history, or a run that failed early
+            if any(m.lake_relation.startswith(f"{ML_SCHEMA}.") for m in models):
+                ensure_ml_tables(spark)  # empty until the first training and scoring
             ensure_state(conn)
             drop_leftovers(conn)
             state = read_state(conn)

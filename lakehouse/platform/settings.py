@@ -268,6 +268,9 @@ class Settings:
             "GOLD_WRITER_PASSWORD": self.kept_secret("GOLD_WRITER_PASSWORD", "gold_writer.password"),
             "PREFECT_HOME": str(self.prefect_home),
             "LAKEHOUSE_DATA_DIR": str(self.data_dir),
+            # dbt vars read through env_var() in dbt_project.yml
+            "LAKEHOUSE_CHURN_HORIZON_DAYS": self.get("LAKEHOUSE_CHURN_HORIZON_DAYS"),
+            "LAKEHOUSE_ML_CUTOFF_STEP_DAYS": self.get("LAKEHOUSE_ML_CUTOFF_STEP_DAYS"),
         }
         return env
 

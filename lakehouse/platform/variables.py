@@ -335,6 +335,48 @@ class LakehouseConfig(BaseModel):
         180.0,
         description=("Seconds to wait for Superset's `/health` to answer."),
     )
+    ML_SPARK_MASTER: str = Field(
+        "local[2]",
+        description=(
+            "Spark master of the ML application (`python -m lakehouse ml train` and `ml score`), its own "
+            "driver with an in-memory catalog; a `spark://` URL sends the same job to a cluster."
+        ),
+    )
+    ML_DRIVER_MEMORY: Memory = Field("1g", description="Driver memory of the ML application.")
+    ML_CHURN_AUC_FLOOR: Annotated[float, Field(ge=0, le=1), Accepts("a number from 0 to 1")] = Field(
+        0.75, description="Gate: a churn model is published only with a holdout AUC at least this."
+    )
+    ML_CHURN_AUC_MARGIN: Annotated[float, Field(ge=0, le=1), Accepts("a number from 0 to 1")] = Field(
+        0.02,
+        description=(
+            "Gate: ... and an AUC at least this much above the recency-only rule's (days since the last "
+            "order) on the same holdout."
+        ),
+    )
+    ML_RECS_PRECISION_MARGIN: Annotated[float, Field(ge=0, le=1), Accepts("a number from 0 to 1")] = Field(
+        0.01,
+        description=(
+            "Gate: the recommendation model is published only with a precision@10 at least this much "
+            "above the popularity baseline's (same customers, same exclusions)."
+        ),
+    )
+    ML_HOLDOUT_DAYS: Count = Field(
+        7, description="Recommendations: the last days of interactions held out to evaluate the model."
+    )
+    ML_EXCLUDE_DAYS: Rows = Field(
+        7,
+        description=(
+            "Recommendations leave out products the customer bought in this many days before (the holdout "
+            "start, or the scoring date)."
+        ),
+    )
+    ML_INTERACTION_WEIGHTS: SparkConf = Field(
+        "views=1;cart_adds=3;purchases=5",
+        description=(
+            "Implicit feedback strength of an interaction: weights of product views, cart adds and "
+            "purchases, `name=weight` pairs separated by `;`."
+        ),
+    )
     DBT_TARGET: DbtTarget = Field(
         DbtTarget.LOCAL,
         description=(
@@ -344,6 +386,21 @@ class LakehouseConfig(BaseModel):
     DBT_SCHEMA: str = Field(
         "analytics",
         description=("Default dbt schema on Spark (custom schemas are used as named)."),
+    )
+    LAKEHOUSE_CHURN_HORIZON_DAYS: Count = Field(
+        90,
+        description=(
+            "dbt var `churn_horizon_days`: a customer has churned at a cutoff when it places no order in "
+            "this many days after it (marts.ml_customer_features). The demo run (`python -m flows run`) "
+            "passes its own: 7."
+        ),
+    )
+    LAKEHOUSE_ML_CUTOFF_STEP_DAYS: Count = Field(
+        7,
+        description=(
+            "dbt var `ml_cutoff_step_days`: days between the cutoff dates of marts.ml_customer_features. "
+            "The demo run (`python -m flows run`) passes its own: 2."
+        ),
     )
 
 
