@@ -232,8 +232,10 @@ def stream(debounce: float, max_wait: float) -> None:
 
 
 @main.command()
-@click.option("--shuffle-labels", is_flag=True,
-              help="Permutation check: train the churn model on shuffled labels (its gate must refuse it).")  # fmt: skip
+@click.option(
+    "--shuffle-labels", is_flag=True,
+    help="Permutation check: train the churn model on shuffled labels (its gate must refuse it).",
+)  # fmt: skip
 def train(shuffle_labels: bool) -> None:
     """Train the churn and recommendation models (published only past their gates), score, export."""
     from flows.pipeline import train_run

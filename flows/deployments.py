@@ -95,7 +95,8 @@ def deployments(shop: SimulatedShop | None = None) -> list[RunnerDeployment]:
             tags=["weekly", "ml"],
         ),
         score_run.to_deployment(
-            name="ml-score-daily", schedules=cron("ml-score-daily"), concurrency_limit=1, tags=["daily", "ml"],
+            name="ml-score-daily", schedules=cron("ml-score-daily"), concurrency_limit=1,
+            tags=["daily", "ml"],
         ),
         pipeline.to_deployment(name="full-pipeline", concurrency_limit=1, tags=["manual"]),
         detect_and_alert_run.to_deployment(

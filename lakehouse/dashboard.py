@@ -17,9 +17,9 @@ The bundle holds five dashboards (``DASHBOARDS``: slug and title): the E-commerc
 "Pipeline health" on the run history (gold.pipeline_runs, run_steps, node_runs, ...), "Shop database" on
 the shop database's marts (gold.shop_*) and "Site health" on the web servers' access logs
 (gold.site_traffic_per_minute, endpoint_latency, ...), "Churn and recommendations" on the machine learning
-outputs (gold.churn_risk, product_recommendations, ml_training_runs). ``export`` does the reverse of the import: every
-dashboard as it is in Superset (after an edit in its UI) is written back to ``dashboard/bundle`` with ids and
-secrets taken out, ready to commit.
+outputs (gold.churn_risk, product_recommendations, ml_training_runs). ``export`` does the reverse of the
+import: every dashboard as it is in Superset (after an edit in its UI) is written back to
+``dashboard/bundle`` with ids and secrets taken out, ready to commit.
 """
 
 from __future__ import annotations

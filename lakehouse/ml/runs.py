@@ -82,7 +82,8 @@ def ensure_tables(sql: SparkSQL, schema: str = ML_SCHEMA) -> None:
     from lakehouse.ml.settings import CHURN_TABLE, RECS_TABLE
 
     sql.execute(f"create database if not exists {schema}")
-    for table, columns in ((RUNS_TABLE, RUNS_COLUMNS), (CHURN_TABLE, CHURN_COLUMNS), (RECS_TABLE, RECS_COLUMNS)):
+    tables = {RUNS_TABLE: RUNS_COLUMNS, CHURN_TABLE: CHURN_COLUMNS, RECS_TABLE: RECS_COLUMNS}
+    for table, columns in tables.items():
         sql.execute(f"create table if not exists {schema}.{table} ({columns}) using iceberg")
 
 

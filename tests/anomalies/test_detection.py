@@ -292,7 +292,8 @@ def in_gold(detected, lake):
     models = [m for m in gold.gold_models(lake.dbt_target_path / "manifest.json") if m.name in ANOMALY_MARTS]
     assert sorted(m.name for m in models) == sorted(ANOMALY_MARTS)
     gold.export_gold(lake, models=models)
-    with psycopg.connect(lake.gold_url) as conn:  # every anomaly mart in gold, also those other tests exported
+    # every anomaly mart in gold, also those other tests exported
+    with psycopg.connect(lake.gold_url) as conn:
         marts = [t.mart for t in ANOMALY_TYPES]
         present = [r[0] for r in conn.execute(
             "select table_name from information_schema.tables where table_schema = 'gold_marts' "

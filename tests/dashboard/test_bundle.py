@@ -122,7 +122,8 @@ DASHBOARD_CHARTS = {
         "Lead funnel by origin": "shop_lead_funnel",
     }),
     SITE_HEALTH_DASHBOARD_SLUG: ("_gold__site_health.yml", {
-        "Requests": "site_traffic_per_minute", "Requests per minute by status class": "site_traffic_per_minute",
+        "Requests": "site_traffic_per_minute",
+        "Requests per minute by status class": "site_traffic_per_minute",
         "Error rate over time": "site_traffic_per_minute", "Bytes served": "site_traffic_per_minute",
         "p95 latency by endpoint group": "endpoint_latency", "Top 404s": "top_404s",
         "Crawler, scanner and human traffic": "crawler_traffic", "Incident windows": "site_incidents",
