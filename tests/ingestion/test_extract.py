@@ -200,9 +200,10 @@ def test_rounds_of_changes_land_exactly_the_source_state(run, shop):
         f"create view {SCHEMA}._extract_cursors as select * from {SCHEMA}.{extract.CURSOR_LOG} where seq = 99"
     )
     extract.ensure_cursor_table(spark, SCHEMA)
-    assert spark.scalar(
-        f"select updated_at from {SCHEMA}._extract_cursors where table_name = 'order_items'"
-    ) == cursor
+    assert (
+        spark.scalar(f"select updated_at from {SCHEMA}._extract_cursors where table_name = 'order_items'")
+        == cursor
+    )
     sql(shop, "update shop.order_items set price = 1.11, updated_at = %s where order_id = 'o8'", args=(t3,))
     again = run()
     assert again["order_items"].batch_id == landed[0]  # the same batch, replaced
