@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakehouse import history
+from lakehouse.ml.settings import ML_SCHEMA
 from lakehouse.platform.settings import REPO_ROOT, Settings
 from lakehouse.platform.sql import SparkSQL
 
@@ -68,12 +69,13 @@ def state_dir(settings: Settings) -> Path:
 
 def sources_of(manifest_path: Path) -> dict[str, str]:
     """`schema.table` -> `source_name.table` of every enabled dbt source in a dbt manifest that models read
-    (not the run history the flows write in ``ops``: it changes with every run and no model reads it)."""
+    (not the run history the flows write in ``ops``: it changes with every run and no model reads it; nor
+    the ML outputs in ``ml``: only the gold export and the BI layer read them)."""
     manifest = json.loads(manifest_path.read_text())
     return {
         f"{s['schema']}.{s['identifier']}".lower(): f"{s['source_name']}.{s['name']}"
         for s in manifest.get("sources", {}).values()
-        if s.get("config", {}).get("enabled", True) and s["schema"].lower() != history.SCHEMA
+        if s.get("config", {}).get("enabled", True) and s["schema"].lower() not in (history.SCHEMA, ML_SCHEMA)
     }
 
 
