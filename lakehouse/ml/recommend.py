@@ -142,6 +142,11 @@ def train_recommendations(interactions: Any, params: MLParams) -> RecsResult:
     if first is None:
         raise LakehouseError("recommendations: the interactions table is empty")
     holdout_start = last - timedelta(days=params.holdout_days - 1)
+    if first >= holdout_start:  # ALS cannot fit on nothing, and nothing could be evaluated
+        raise LakehouseError(
+            f"recommendations: interactions from {first} to {last}, all in the {params.holdout_days}-day "
+            "holdout: more days of data?"
+        )
     train = interactions.where(F.col("interaction_date") < F.lit(holdout_start)).cache()
     train_strength = strengths(train, params).cache()
     model = pipeline(params).fit(train_strength)
