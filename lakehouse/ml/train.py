@@ -31,6 +31,8 @@ class ModelOutcome:
     in_use: str | None  # the published version after this run
 
     def summary(self) -> str:
+        if self.version == "-":  # could not be trained (too little data): the reason says why
+            return f"{self.model}: {self.reason}; {self.in_use or 'no model'} stays in use"
         verdict = "published" if self.published else f"refused, {self.in_use or 'no model'} stays in use"
         return f"{self.model} {self.version} {verdict} ({self.reason})"
 
