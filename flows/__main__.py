@@ -90,7 +90,8 @@ def _next_steps() -> None:
         "\nGold is loaded. psql on it as the read-only role gold_reader: make psql; its URL for a BI tool: "
         "make gold-url\n"
         "Dashboards: make dashboard (Apache Superset on the gold schema, http://127.0.0.1:"
-        f"{settings.get('SUPERSET_PORT')}: sales, the shop database, pipeline health)\n"
+        f"{settings.get('SUPERSET_PORT')}: sales, the shop database, site health, churn and recommendations,"
+        " pipeline health)\n"
         f"Logs: {settings.log_dir}   dbt docs: make docs   services: make status / make down\n"
         "This run, its steps and its report in the Prefect UI: make ui"
     )

@@ -37,19 +37,37 @@ class ScoringFailed:
         return f"failed, gold keeps the previous scores: {self.error} (detail in the log)"
 
 
+@dataclass(frozen=True)
+class ScoredAfterTraining:
+    """A pipeline run's ML step on a lake without published models: what training decided, then scoring."""
+
+    trained: ml.TrainReport
+    scored: ml.ScoreReport
+
+    def summary(self) -> str:
+        decided = ", ".join(
+            f"{o.model} {'published' if o.published else 'not published'}" for o in self.trained.outcomes
+        )
+        return f"{self.scored.summary()} (trained first in {self.trained.seconds:.0f} s: {decided})"
+
+
 @task(name="ml-score")
-def score_customers(train_if_unpublished: bool = False) -> ml.ScoreReport | ScoringFailed:
+def score_customers(
+    train_if_unpublished: bool = False,
+) -> ml.ScoreReport | ScoredAfterTraining | ScoringFailed:
     """Score with the published models. ``train_if_unpublished`` (the full pipeline run): train first where
     none is published, and a failure of either is reported without failing the run (the marts still reach
     gold); the ML flows themselves fail on it."""
     settings = load_settings()
     logger = get_run_logger()
+    trained = None
     try:
         if train_if_unpublished:
             with SparkSQL(settings) as sql:
                 published = ml.published_models(sql)
             if len(published) < 2:
-                logger.info("ml train (no published model yet): %s", ml.train(settings).summary())
+                trained = ml.train(settings)
+                logger.info("ml train (no published model yet): %s", trained.summary())
         report = ml.score(settings)
     except Exception as exc:
         if not train_if_unpublished:
@@ -57,4 +75,4 @@ def score_customers(train_if_unpublished: bool = False) -> ml.ScoreReport | Scor
         logger.exception("the ML step failed; the run goes on without new scores")
         return ScoringFailed(first_line(str(exc)))
     logger.info("ml score: %s", report.summary())
-    return report
+    return report if trained is None else ScoredAfterTraining(trained, report)
