@@ -16,7 +16,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lakehouse import ml
-from lakehouse.ml.io import table_exists
 from lakehouse.ml.settings import FEATURES_TABLE, INTERACTIONS_TABLE
 from lakehouse.platform.errors import setup_logging
 from lakehouse.platform.settings import load_settings
@@ -46,7 +45,7 @@ def main() -> None:
     settings = load_settings()
     setup_logging(settings.log_dir)
     with SparkSQL(settings) as sql:
-        if not (table_exists(sql, FEATURES_TABLE) and table_exists(sql, INTERACTIONS_TABLE)):
+        if not (sql.table_exists(FEATURES_TABLE) and sql.table_exists(INTERACTIONS_TABLE)):
             print("ml: no demo features in the lake (run `make run` first): skipped", file=sys.stderr)
             return
         sql.execute(f"create database if not exists {SCHEMA}")

@@ -641,12 +641,11 @@ def _ensure(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]) -> N
 
 def _read_cursors(spark: SparkSQL, schema: str, ensured: Future[None]) -> dict[str, Cursor]:
     """The cursors, read while the tables are checked aside; on a new lake (no cursor log yet) once they
-    exist."""
-    try:
-        cursors = read_cursors(spark, schema)
-    except LakehouseError:
+    exist (asked first: a failed read would log the server's whole stack as an error)."""
+    if not spark.table_exists(f"{schema}.{CURSOR_LOG}"):
         ensured.result()
         return read_cursors(spark, schema)
+    cursors = read_cursors(spark, schema)
     ensured.result()  # an error there (a table it could not create) stops the run here
     return cursors
 

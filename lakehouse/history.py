@@ -90,7 +90,7 @@ def write_run(spark: SparkSQL, records: Mapping[str, Sequence[Mapping[str, Any]]
         rows = records.get(table) or []
         if rows:
             spark.execute(insert_sql(table, rows, now))
-    if _exists(spark, "marts", "quarantine_order_lines"):  # not before the first build
+    if spark.table_exists("marts.quarantine_order_lines"):  # not before the first build
         quarantine = QUARANTINE_SQL.format(run_id=literal(run_id), now=literal(now))
         spark.execute(
             f"insert into {SCHEMA}.quarantine_by_reason select *, {literal(now)} from ({quarantine})"

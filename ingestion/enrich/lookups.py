@@ -95,12 +95,6 @@ def _sql_value(value: object, spark_type: str) -> str:
     return literal(value, spark_type)
 
 
-def _table_exists(spark: SparkSQL, schema: str, table: str) -> bool:
-    if not spark.query(f"show databases like '{schema}'"):
-        return False
-    return any(row[1] == table for row in spark.query(f"show tables in {schema}"))
-
-
 def refresh_lookups(spark: SparkSQL, *, raw_schema: str = RAW_SCHEMA, schema: str = SCHEMA) -> LookupCounts:
     """Append the agents and IP addresses of the landed clickstream that the lookups do not hold yet.
 
@@ -108,7 +102,7 @@ def refresh_lookups(spark: SparkSQL, *, raw_schema: str = RAW_SCHEMA, schema: st
     (two cheap queries) and before any clickstream has landed (the tables are created empty).
     """
     ensure_lookup_tables(spark, schema)
-    if not _table_exists(spark, raw_schema, EVENTS_TABLE):
+    if not spark.table_exists(f"{raw_schema}.{EVENTS_TABLE}"):
         return LookupCounts(0, 0)
     raw = f"{raw_schema}.{EVENTS_TABLE}"
     now = datetime.now(UTC)

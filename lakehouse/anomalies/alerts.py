@@ -69,20 +69,13 @@ def ensure_alert_log(spark: SparkSQL) -> None:
     )
 
 
-def _exists(spark: SparkSQL, relation: str) -> bool:
-    schema, table = relation.split(".")
-    if not spark.query(f"show databases like '{schema}'"):
-        return False
-    return any(row[1] == table for row in spark.query(f"show tables in {schema}"))
-
-
 def new_flags(spark: SparkSQL) -> Alert:
     """The flags no alert mentioned yet (all of them, most severe first; the e-mail lists ALERT_MAX_ROWS)."""
     ensure_alert_log(spark)
     alert = Alert()
     for kind in ANOMALY_TYPES:
         mart, columns = f"marts.{kind.mart}", kind.columns
-        if not _exists(spark, mart):
+        if not spark.table_exists(mart):
             continue
         cols = ", ".join(f"f.{c}" for c, _h in columns)
         rows = spark.query(

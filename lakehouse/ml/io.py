@@ -76,7 +76,7 @@ def ml_session(settings: Settings) -> Iterator[Any]:
 
 def read_lake_table(spark: Any, sql: SparkSQL, relation: str, settings: Settings) -> Any:
     """``relation`` as a DataFrame of the ML application, read from its current Iceberg metadata file."""
-    if not table_exists(sql, relation):
+    if not sql.table_exists(relation):
         raise LakehouseError(
             f"{relation} does not exist: build the ML features first (dbt models tagged `ml`)."
         )
@@ -94,13 +94,6 @@ def read_lake_table(spark: Any, sql: SparkSQL, relation: str, settings: Settings
     extract.mkdir(parents=True)
     pq.write_table(static_table(metadata).scan().to_arrow(), extract / "part-0.parquet")
     return spark.read.parquet(str(extract))
-
-
-def table_exists(sql: SparkSQL, relation: str) -> bool:
-    schema, table = relation.split(".")
-    if not any(row[0] == schema for row in sql.query("show databases")):
-        return False
-    return bool(sql.query(f"show tables in {schema} like '{table}'"))
 
 
 def register_parquet(sql: SparkSQL, relation: str, columns: str, path: str) -> None:

@@ -63,10 +63,8 @@ def record(sql: SparkSQL, run: TrainingRun, schema: str = ML_SCHEMA) -> None:
 
 def published_version(sql: SparkSQL, model: str, schema: str = ML_SCHEMA) -> str | None:
     """The version of ``model`` in use: the newest published run's (None: none published yet)."""
-    from lakehouse.ml.io import table_exists
-
     table = f"{schema}.{RUNS_TABLE}"
-    if not table_exists(sql, table):
+    if not sql.table_exists(table):
         return None
     version = sql.scalar(
         f"select model_version from {table} where model = {literal(model)} and published "

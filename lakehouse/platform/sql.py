@@ -139,6 +139,14 @@ class SparkSQL:
     def query(self, sql: str) -> list[tuple]:
         return self._run(sql, fetch=True)
 
+    def table_exists(self, relation: str) -> bool:
+        """Whether ``schema.table`` (a table or a view) exists: asked, not tried (a failed statement is logged
+        as an error with the server's whole stack)."""
+        schema, table = relation.split(".")
+        if not self.query(f"show databases like '{schema}'"):
+            return False
+        return any(row[1] == table for row in self.query(f"show tables in {schema} like '{table}'"))
+
     def scalar(self, sql: str) -> Any:
         rows = self.query(sql)
         return rows[0][0] if rows else None
