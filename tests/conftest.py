@@ -97,6 +97,14 @@ def empty_lake_and_gold(lake: Settings):
 
 
 @pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium, installed with apt-get first when missing (before anything else starts)."""
+    from tests.support.browser import ensure_chromium
+
+    return ensure_chromium()
+
+
+@pytest.fixture(scope="session")
 def prefect_harness():
     """A temporary Prefect API for the whole session: flows run in-process under Prefect's test harness."""
     from prefect.testing.utilities import prefect_test_harness

@@ -3,15 +3,10 @@ lakehouse/dashboard.py."""
 
 from __future__ import annotations
 
-import os
-
 import psycopg
 import pytest
 
-from lakehouse.dashboard import Superset
-from lakehouse.platform.settings import load_settings
-from tests.support.browser import ensure_chromium
-from tests.support.ports import free_port
+from tests.support.dashboards import running_superset
 
 # every gold view the bundle's datasets read, and those that must hold rows for its charts to mean anything
 VIEWS = ("sales_by_region", "order_lines", "countries", "top_products", "customer_order_frequency",
@@ -45,19 +40,8 @@ def gold_with_data(lake, reference_run):
     return lake
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's chromium, installed with apt-get first when missing (before anything else starts)."""
-    return ensure_chromium()
-
-
 @pytest.fixture(scope="module")
 def superset(chromium, gold_with_data):
-    """Superset on a free port (or LAKEHOUSE_TEST_SUPERSET_PORT, for sessions side by side), set up and
-    started by the real module; stopped at the end of the module."""
-    port = os.environ.get("LAKEHOUSE_TEST_SUPERSET_PORT") or str(free_port())
-    settings = load_settings({**gold_with_data.values, "SUPERSET_PORT": port})
-    server = Superset(settings)
-    server.up(echo=lambda _msg: None)
-    yield server
-    server.down(echo=lambda _msg: None)
+    """Superset over that gold, started by the real module; stopped at the end of the module."""
+    with running_superset(gold_with_data) as server:
+        yield server

@@ -1,8 +1,9 @@
-"""The dashboards in a real browser, after a pipeline run: every chart of the five renders, none fails, the
+"""The dashboards in a real browser, after a pipeline run: every chart of four renders, none fails, the
 total revenue shown is the one gold gives, the latest run on "Pipeline health" is gold's latest run, the shop
 orders shown are the shop database's own count, the requests on "Site health" are the request lines of the
 log files the run landed, counted by the test; a renamed
-column fails the check with the chart's name; `up` is idempotent and `down` leaves nothing behind.
+column fails the check with the chart's name; `up` is idempotent and `down` leaves nothing behind. The fifth,
+"Churn and recommendations", needs a lake old enough for churn labels: tests/ml/test_demo_lake.py.
 """
 
 from __future__ import annotations
@@ -14,45 +15,28 @@ from pathlib import Path
 import psutil
 import psycopg
 import pytest
-import yaml
 
 from ingestion import shopdb
 from lakehouse import gold, services
 from lakehouse.dashboard import (
-    BUNDLE_DIR,
     DASHBOARD_SLUG,
     HEALTH_DASHBOARD_SLUG,
     HOST,
-    ML_DASHBOARD_SLUG,
     SHOP_DASHBOARD_SLUG,
     SITE_HEALTH_DASHBOARD_SLUG,
     Superset,
 )
 from lakehouse.platform.sql import SparkSQL
 from tests.access_logs.oracle import count_file
-from tests.support.browser import check_dashboard
+from tests.support.dashboards import assert_all_rendered, charts_of, check
 
 pytestmark = pytest.mark.integration
-
-
-def charts_of(slug: str) -> set[str]:
-    """The names of the charts placed on a dashboard of the bundle."""
-    for path in (BUNDLE_DIR / "dashboards").glob("*.yaml"):
-        dashboard = yaml.safe_load(path.read_text())
-        if dashboard["slug"] == slug:
-            return {
-                v["meta"]["sliceName"]
-                for v in dashboard["position"].values()
-                if isinstance(v, dict) and v.get("type") == "CHART"
-            }
-    raise LookupError(slug)
 
 
 CHARTS = charts_of(DASHBOARD_SLUG)
 HEALTH_CHARTS = charts_of(HEALTH_DASHBOARD_SLUG)
 SHOP_CHARTS = charts_of(SHOP_DASHBOARD_SLUG)
 SITE_HEALTH_CHARTS = charts_of(SITE_HEALTH_DASHBOARD_SLUG)
-ML_CHARTS = charts_of(ML_DASHBOARD_SLUG)
 # charts on views any pipeline run fills (the anomaly charts are empty until detection has history)
 NEVER_EMPTY = {
     "Total revenue", "Sales per region", "Revenue by geography over time", "Top 20 products by quantity",
@@ -80,27 +64,6 @@ SITE_HEALTH_NEVER_EMPTY = {
     "p95 latency by endpoint group", "Top 404s", "Crawler, scanner and human traffic",
     "Sessions that saw a 5xx by funnel stage", "Incident windows",
 }  # fmt: skip
-
-
-def check(server: Superset, screenshot: Path | None = None, slug: str = DASHBOARD_SLUG):
-    return check_dashboard(
-        server.url,
-        server.dashboard_url_of(slug).removeprefix(server.url),
-        server.admin_user,
-        server.admin_password(),
-        expected_charts=len(charts_of(slug)),
-        screenshot=screenshot,
-    )
-
-
-def assert_all_rendered(result, charts: set[str], never_empty: set[str]) -> None:
-    assert set(result.charts) == charts, f"charts on the page: {sorted(result.charts)}"
-    assert not result.unfinished, f"charts still loading after {result.seconds:.0f} s: {result.unfinished}"
-    assert not result.errors, "charts in an error state:\n" + "\n".join(
-        f"- {name}: {error}" for name, error in result.errors.items()
-    )
-    empty = sorted(name for name, chart in result.charts.items() if chart.state == "empty")
-    assert not set(empty) & never_empty, f"charts without data: {empty}"
 
 
 def test_every_chart_renders_and_total_revenue_is_golds(superset: Superset):
@@ -184,26 +147,6 @@ def test_every_site_health_chart_renders_and_the_requests_are_the_log_files(supe
     shown = re.search(r"[\d,]+", result.charts["Requests"].text)
     assert shown, f"no number in the Requests chart: {result.charts['Requests'].text!r}"
     assert int(shown.group().replace(",", "")) == requests
-
-
-def test_every_ml_chart_renders_and_the_high_risk_customers_are_the_scorings(superset: Superset):
-    # the reference run's two days hold no churn label yet: its ML step says why nothing was trained and
-    # the charts are empty; what they must do here is render against the gold views (a column the views
-    # lack is an error); the high-risk count is the scoring's own output in the lake, counted by the test
-    with SparkSQL(superset.s) as spark:
-        (high,) = spark.query("select count(*) from ml.customer_churn_risk where churn_probability >= 0.6")[0]
-    screenshot = superset.home / "churn-and-recommendations.png"
-    result = check(superset, screenshot, ML_DASHBOARD_SLUG)
-
-    assert_all_rendered(result, ML_CHARTS, set())
-    shown = re.search(r"[\d,]+", result.charts["Customers at high churn risk"].text)
-    if high:
-        assert shown, f"no number in the chart: {result.charts['Customers at high churn risk'].text!r}"
-        assert int(shown.group().replace(",", "")) == high
-    else:
-        assert result.charts["Customers at high churn risk"].state == "empty" or (
-            shown and int(shown.group().replace(",", "")) == 0
-        )
 
 
 def test_a_renamed_column_fails_the_check_with_the_charts_name(superset: Superset):
