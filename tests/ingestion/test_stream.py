@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections import Counter
 
-import psycopg
 import pytest
 
 from ingestion.enrich import refresh_lookups
@@ -169,48 +165,3 @@ def test_killed_between_landing_and_commit_every_event_lands_exactly_once(stream
         )
         duplicates = len(event_ids) - len(set(event_ids))
         assert ledger == (published["clickstream_events"], duplicates, 2, 0, 0, clickstream_batches)
-
-
-def test_the_stream_flow_takes_a_new_days_events_to_gold(stream: Settings, prefect_harness):
-    """`python -m flows stream`: the consumer runs, the next day's events are published, one cycle lands them,
-    builds what reads them (the stream refresh flow) and exports those marts; its line gives the latency."""
-    from flows.stream import stream as run_stream
-    from flows.stream import stream_refresh_run
-    from lakehouse.gold import MARTS_SCHEMA
-
-    def event_id(value: bytes) -> str:
-        return _json(value)["event_id"]  # type: ignore[index]
-
-    landed = {event_id(v) for _src, _k, v in generated_messages(CONFIG, ("clickstream_events",))}
-    two_days = GeneratorConfig(**{**CONFIG.__dict__, "days": 2})
-    new = [m for m in generated_messages(two_days, ("clickstream_events",)) if event_id(m[2]) not in landed]
-    new_ids = {event_id(v) for _src, _k, v in new}
-    assert len(new_ids) > 500
-
-    def publish_when_assigned() -> None:
-        time.sleep(8)  # the group join
-        send(stream, new)
-
-    lines: list[str] = []
-    publisher = threading.Thread(target=publish_when_assigned, daemon=True)
-    publisher.start()
-    cycles = run_stream(stream, lambda landed: stream_refresh_run(landed, wait_for_lock_seconds=120),
-                        debounce=2, max_wait=30, echo=lines.append, max_cycles=1)  # fmt: skip
-    publisher.join()
-
-    assert len(cycles) == 1 and cycles[0].messages == len(new), lines
-    assert re.fullmatch(r"cycle 1: .* produce -> gold [\d.]+ s \(newest\) to [\d.]+ s \(oldest\)", lines[0])
-    ids = ", ".join(f"'{i}'" for i in sorted(new_ids))
-    with SparkSQL(stream) as spark:
-        found = spark.query(
-            "select event_id, count(*) from ("
-            f"select event_id from marts.fct_events where event_id in ({ids}) union all "
-            f"select event_id from marts.mart_bot_events where event_id in ({ids})) group by event_id"
-        )
-        lake = spark.query("select count(*), sum(product_views) from marts.mart_product_engagement")[0]
-    assert {r[0] for r in found} == new_ids and {r[1] for r in found} == {1}  # each once, fact or bots
-    with psycopg.connect(stream.gold_url) as conn:
-        gold = conn.execute(
-            f"select count(*), sum(product_views) from {MARTS_SCHEMA}.mart_product_engagement"
-        ).fetchone()
-    assert gold == tuple(lake)
