@@ -121,19 +121,19 @@ def _cursor_columns() -> str:
     return ", ".join(CURSOR_TYPES)
 
 
-def ensure_cursor_table(spark: SparkSQL, schema: str = "raw", existing: set[str] | None = None) -> None:
+def ensure_cursor_table(
+    spark: SparkSQL, schema: str = "raw", existing: set[str] | None = None, check_view: bool = True
+) -> None:
     """The cursor log (appended, one row per landed batch) and the view of each table's latest cursor.
     ``existing``: the names ``show tables`` gave (when the caller just asked). A lake whose cursors are in
-    a table ``_extract_cursors`` (merged in place, before the log) has them copied into the log."""
+    a table ``_extract_cursors`` (merged in place, before the log) has them copied into the log.
+    ``check_view=False``: the caller checks the view later (:func:`ensure_cursor_view`)."""
     if existing is None:
         existing = {row[1] for row in spark.query(f"show tables in {schema}")}
     if CURSOR_LOG in existing and CURSORS in existing:
-        if _view_counts_registered_only(spark, schema):
-            return
-        # the view of an earlier version counted cursors whose batch was never registered: made again
-        # (dropped first: `create or replace view` keeps serving the old text on this catalog)
-        spark.execute(f"drop view if exists {schema}.{CURSORS}")
-        existing = existing - {CURSORS}
+        if check_view:
+            ensure_cursor_view(spark, schema)
+        return
     cols = _cursor_columns()
     if CURSOR_LOG not in existing:
         typed = ", ".join(f"{n} {t}" for n, t in CURSOR_TYPES.items())
@@ -148,6 +148,18 @@ def ensure_cursor_table(spark: SparkSQL, schema: str = "raw", existing: set[str]
             spark.execute(f"create table if not exists {schema}.{CURSOR_LOG} ({typed}) using iceberg")
     if CURSORS not in existing:
         spark.execute(f"create view if not exists {schema}.{CURSORS} as {_latest_cursors_sql(schema)}")
+    elif check_view:
+        ensure_cursor_view(spark, schema)
+
+
+def ensure_cursor_view(spark: SparkSQL, schema: str = "raw") -> None:
+    """The latest-cursor view of an earlier version counted cursors whose batch was never registered: made
+    again (dropped first: `create or replace view` keeps serving the old text on this catalog). The view is
+    for people and SQL; :func:`read_cursors` does not read it, so an extraction checks it off its path."""
+    if _view_counts_registered_only(spark, schema):
+        return
+    spark.execute(f"drop view if exists {schema}.{CURSORS}")
+    spark.execute(f"create view if not exists {schema}.{CURSORS} as {_latest_cursors_sql(schema)}")
 
 
 def _view_counts_registered_only(spark: SparkSQL, schema: str) -> bool:
@@ -636,18 +648,16 @@ class Aside:
 
 def _ensure(spark: SparkSQL, zone: RawZone, schema: str, sources: set[str]) -> None:
     existing = catalog.ensure_tables(spark, zone, schema, sources)
-    ensure_cursor_table(spark, schema, existing)
+    ensure_cursor_table(spark, schema, existing, check_view=False)
 
 
 def _read_cursors(spark: SparkSQL, schema: str, ensured: Future[None]) -> dict[str, Cursor]:
-    """The cursors, read while the tables are checked aside; on a new lake (no cursor log yet) once they
-    exist (asked first: a failed read would log the server's whole stack as an error)."""
+    """The cursors, read while the tables are checked aside (the run waits for those only before it
+    registers); on a new lake (no cursor log yet) once they exist (asked first: a failed read would log
+    the server's whole stack as an error)."""
     if not spark.table_exists(f"{schema}.{CURSOR_LOG}"):
         ensured.result()
-        return read_cursors(spark, schema)
-    cursors = read_cursors(spark, schema)
-    ensured.result()  # an error there (a table it could not create) stops the run here
-    return cursors
+    return read_cursors(spark, schema)
 
 
 def _add_ahead(spark: SparkSQL, schema: str, parts: list[catalog.Partition]) -> set[str]:
@@ -690,15 +700,19 @@ def run_extraction(
             if not inputs:
                 return ExtractReport([_result(p, None) for p in plans], LandReport())
 
-            # else the rows of the batch ids (read while the rows stream)
+            # else the rows of the batch ids (read while the rows stream, once the tables are there)
             manifest_rows = whole or aside.submit(manifest.read, schema, [i.batch_id for i in inputs])
 
             def previous() -> list[BatchRecord]:
+                ensured.result()  # an error there (a table it could not create) stops the run here
                 wanted = {i.batch_id for i in inputs}
                 return [r for r in manifest_rows.result() if r.batch_id in wanted]
 
             def ahead(_spark: SparkSQL, lane: int) -> set[str]:
-                held = {r.batch_id for r in previous()}
+                # every batch's partition, without waiting for the manifest rows: a batch id the manifest
+                # holds (a re-run after a crash) has its old partition dropped and this one added again
+                # by the Lander; `add if not exists` leaves a partition already there as it is
+                ensured.result()
                 parts = [
                     catalog.Partition(
                         i.source,
@@ -707,12 +721,13 @@ def run_extraction(
                         zone.location(zone.partition_path(i.source, lander.ingest_date, i.batch_id)),
                     )
                     for n, i in enumerate(inputs)
-                    if i.batch_id not in held and n % LANES == lane
+                    if (n + 1) % LANES == lane  # the first on lane 1: lane 0 reads the manifest
                 ]
                 return _add_ahead(_spark, schema, parts)
 
             # a statement per table: the tables split over the lanes
             adding = [aside.submit(ahead, lane, lane=lane) for lane in range(LANES)]
+            view = aside.submit(ensure_cursor_view, schema)  # off the run's path (see the function)
 
             def added() -> set[str]:
                 return set().union(*(f.result() for f in adding))
@@ -733,6 +748,7 @@ def run_extraction(
                     moved.result()
                 if compaction_due(cursors):  # keeps registered rows only: after the manifest rows
                     compact_cursor_log(spark, schema)
+                view.result()
 
             # force: a batch id landed before is a re-run after a crash; its new content replaces it
             report = lander.land(
