@@ -24,6 +24,9 @@ Prints `name: value unit` lines:
                                       commits, cursor commit), whatever the number of rows
   extract_fixed_vs_full               that fixed cost / full seconds: the floor of incremental_vs_full
   extract_per_row_microseconds        the full streaming per row: the cost that follows the data
+  extract_incremental_goal_from_rows  the table size from which a 1% incremental run is under 5% of a full
+                                      one, from the figures above: (fixed - 0.05 x full's bookkeeping)
+                                      / (0.04 x per-row cost); below it the per-run catalog work dominates
   extract_key_check_seconds           a run that also compares the 1M keys (finds the hard deletes)
   extract_unchanged_seconds           a run that finds nothing changed (cursor read, one index probe)
   extract_incremental_3x_table_rows   the table after 2M more rows (stamped behind the cursor)
@@ -256,7 +259,14 @@ def main() -> None:
                 fixed = [inc - stream for inc, stream in zip(incs, inc_streams, strict=True)]
                 emit("extract_incremental_fixed_seconds", min(fixed), "s")
                 emit("extract_fixed_vs_full", min(fixed) / full, "ratio")
-                emit("extract_per_row_microseconds", full_stream / ROWS * 1e6, "us")
+                per_row = full_stream / ROWS
+                emit("extract_per_row_microseconds", per_row * 1e6, "us")
+                full_fixed = full - full_streams[fulls.index(full)]
+                emit(
+                    "extract_incremental_goal_from_rows",
+                    (min(fixed) - 0.05 * full_fixed) / (0.04 * per_row),
+                    "rows",
+                )
 
                 with psycopg.connect(url) as conn:
                     conn.execute("delete from shop.order_items where order_id = md5('42')")

@@ -3,8 +3,10 @@
 ``enrich.user_agents``  one row per distinct (trimmed) user agent, parsed with ua-parser
 ``enrich.ip_countries`` one row per distinct (trimmed) IP address, resolved with iptocc (null when unknown)
 
-Both are Iceberg tables, appended with ``insert into ... values`` in chunks; a value is looked up once,
-including the ones that resolve to nothing. Runs must not overlap (as for the rest of the pipeline).
+Both are Iceberg tables, appended with ``insert into ... values`` in chunks of ``CHUNK_ROWS`` rows or
+``CHUNK_CHARS`` characters (each statement is an Iceberg commit: 15,000 new addresses took 9.7 s in chunks
+of 500 rows, 2.6 s in one statement); a value is looked up once, including the ones that resolve to
+nothing. Runs must not overlap (as for the rest of the pipeline).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ log = logging.getLogger(__name__)
 SCHEMA = "enrich"
 RAW_SCHEMA = "raw"
 EVENTS_TABLE = "clickstream_events"
-CHUNK_ROWS = 500
+CHUNK_ROWS = 20_000
+CHUNK_CHARS = 2_000_000  # of SQL text per statement, whichever comes first
 
 USER_AGENT_COLUMNS: dict[str, str] = {
     "user_agent": "string",
@@ -76,15 +79,19 @@ def _new_values(spark: SparkSQL, raw: str, column: str, lookup: str, key: str) -
 def _insert(spark: SparkSQL, table: str, columns: dict[str, str], rows: Iterable[Sequence[object]]) -> None:
     types = list(columns.values())
     chunk: list[str] = []
+    chars = 0
 
     def flush() -> None:
+        nonlocal chars
         if chunk:
             spark.execute(f"insert into {table} ({', '.join(columns)}) values {', '.join(chunk)}")
             chunk.clear()
+            chars = 0
 
     for row in rows:
         chunk.append("(" + ", ".join(_sql_value(v, t) for v, t in zip(row, types, strict=True)) + ")")
-        if len(chunk) >= CHUNK_ROWS:
+        chars += len(chunk[-1])
+        if len(chunk) >= CHUNK_ROWS or chars >= CHUNK_CHARS:
             flush()
     flush()
 
