@@ -147,9 +147,11 @@ def ensure_cursor_table(
         if CURSOR_LOG not in existing:
             spark.execute(f"create table if not exists {schema}.{CURSOR_LOG} ({typed}) using iceberg")
     if CURSORS not in existing:
-        spark.execute(f"create view if not exists {schema}.{CURSORS} as {_latest_cursors_sql(schema)}")
-    elif check_view:
-        ensure_cursor_view(spark, schema)
+        _create_cursor_view(spark, schema)
+
+
+def _create_cursor_view(spark: SparkSQL, schema: str) -> None:
+    spark.execute(f"create view if not exists {schema}.{CURSORS} as {_latest_cursors_sql(schema)}")
 
 
 def ensure_cursor_view(spark: SparkSQL, schema: str = "raw") -> None:
@@ -159,7 +161,7 @@ def ensure_cursor_view(spark: SparkSQL, schema: str = "raw") -> None:
     if _view_counts_registered_only(spark, schema):
         return
     spark.execute(f"drop view if exists {schema}.{CURSORS}")
-    spark.execute(f"create view if not exists {schema}.{CURSORS} as {_latest_cursors_sql(schema)}")
+    _create_cursor_view(spark, schema)
 
 
 def _view_counts_registered_only(spark: SparkSQL, schema: str) -> bool:
